@@ -1,0 +1,331 @@
+"""Assemble and write a JSNA data pack: geography, hubs, catalogue, values, air quality."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import Point
+
+from ..core import aggregate, catalogue, schema
+from ..core.errors import JsnaInputError
+from . import grid, hubs, indicators
+from .geometry import read_boundaries
+from .sources import BuildReport, PlaceConfig, check_lsoa_2011, read_table, report_unmatched, \
+    source_path, to_number
+
+LEVEL_ORDER = {level: i for i, level in enumerate(schema.LEVELS)}
+# Within this many percentage points of the authority's published fuel-poverty figure.
+FUEL_POVERTY_TOLERANCE = 0.05
+
+
+def _geography(sources: Path, config: PlaceConfig, report: BuildReport) -> gpd.GeoDataFrame:
+    """The place's small areas with their neighbourhood, from the official area lookup."""
+    path = source_path(sources, config, "area_lookup")
+    lookup = read_table(path, ["LSOA11CD", "LSOA11NM", "MSOA11CD", "LAD17CD"], "OA11CD")
+    lookup = lookup[lookup["LAD17CD"].str.strip() == config.la_code]
+    if lookup.empty:
+        raise JsnaInputError(f"{path.name}: no rows for local authority {config.la_code}")
+    pairs = lookup[["LSOA11CD", "LSOA11NM", "MSOA11CD"]].drop_duplicates()
+    split = pairs[pairs["LSOA11CD"].duplicated()]
+    if len(split):
+        raise JsnaInputError(f"{path.name}: small area {split['LSOA11CD'].iloc[0]} is given "
+                             "two neighbourhoods")
+    check_lsoa_2011(pairs["LSOA11CD"], path)
+
+    path = source_path(sources, config, "lsoa_boundaries")
+    bounds = read_boundaries(path, "LSOA11CD", "LSOA11NM", report)
+    check_lsoa_2011(bounds["LSOA11CD"], path)
+    no_boundary = sorted(set(pairs["LSOA11CD"]) - set(bounds["LSOA11CD"]))
+    if no_boundary:
+        raise JsnaInputError(f"{path.name}: no boundary for small area {no_boundary[0]} "
+                             f"({len(no_boundary)} missing)")
+    report_unmatched(bounds["LSOA11CD"], set(pairs["LSOA11CD"]), path, report)
+    areas = bounds[["LSOA11CD", "geometry"]].merge(pairs, on="LSOA11CD")
+    areas = areas.rename(columns={"LSOA11CD": "code", "LSOA11NM": "name",
+                                  "MSOA11CD": "neighbourhood_code"})
+    return areas.sort_values("code").reset_index(drop=True)
+
+
+def _neighbourhood_names(sources: Path, config: PlaceConfig, codes: set,
+                         report: BuildReport) -> pd.DataFrame:
+    path = source_path(sources, config, "msoa_names")
+    names = read_table(path, ["msoa11nm", "msoa11hclnm"], "msoa11cd")
+    report_unmatched(names["msoa11cd"], codes, path, report)
+    names = names.set_index("msoa11cd").reindex(sorted(codes))
+    unnamed = names["msoa11hclnm"].isna() | (names["msoa11hclnm"].fillna("").str.strip() == "")
+    if unnamed.any():
+        report.warn(f"{path.name}: no House of Commons Library name for "
+                    f"{', '.join(names.index[unnamed][:5])}; the code is used as the name")
+    hcl = names["msoa11hclnm"].where(~unnamed, names.index.to_series())
+    return pd.DataFrame({"code": names.index, "name": hcl.values,
+                         "ons_name": names["msoa11nm"].fillna("").values})
+
+
+def _hub_details(sources: Path, config: PlaceConfig) -> pd.DataFrame:
+    """Optional: hub addresses and city quadrants from the council's hub list."""
+    path = Path(sources) / config.files.get("hub_details", "")
+    if not config.files.get("hub_details") or not path.is_file():
+        return pd.DataFrame(columns=["name", "quadrant", "address", "postcode"])
+    frame = read_table(path, ["city_quadrant", "address", "postcode"], "hub_name")
+    return frame.rename(columns={"hub_name": "name", "city_quadrant": "quadrant"})[
+        ["name", "quadrant", "address", "postcode"]]
+
+
+def _memberships(areas: gpd.GeoDataFrame, population: pd.Series, la_code: str) -> dict:
+    """code -> parent maps, from each base level to each level above it."""
+    sa = areas.set_index("code")
+    assigned = sa[sa["hub"] != schema.NOT_ASSIGNED]
+    # A neighbourhood belongs to the hub holding most of its residents.
+    weights = sa.assign(pop=population.reindex(sa.index).fillna(0))
+    nb_hub = (weights[weights["hub"] != schema.NOT_ASSIGNED]
+              .groupby(["neighbourhood_code", "hub"])["pop"].sum().reset_index()
+              .sort_values(["neighbourhood_code", "pop"], ascending=[True, False])
+              .drop_duplicates("neighbourhood_code").set_index("neighbourhood_code")["hub"])
+    nb_codes = pd.Index(sorted(sa["neighbourhood_code"].unique()))
+    return {
+        schema.LEVEL_SMALL_AREA: {
+            schema.LEVEL_NEIGHBOURHOOD: sa["neighbourhood_code"],
+            schema.LEVEL_HUB: assigned["hub"],
+            schema.LEVEL_CITY: pd.Series(la_code, index=sa.index),
+        },
+        schema.LEVEL_NEIGHBOURHOOD: {
+            schema.LEVEL_HUB: nb_hub,
+            schema.LEVEL_CITY: pd.Series(la_code, index=nb_codes),
+        },
+    }
+
+
+def _aggregate_values(base_rows: list[pd.DataFrame], areas: gpd.GeoDataFrame,
+                      population: pd.Series, config: PlaceConfig) -> pd.DataFrame:
+    """Label base rows with their level and add every aggregate the catalogue asks for."""
+    sa_codes, nb_codes = set(areas["code"]), set(areas["neighbourhood_code"])
+    memberships = _memberships(areas, population, config.la_code)
+    nb_population = population.groupby(areas.set_index("code")["neighbourhood_code"]).sum()
+    weights = {schema.LEVEL_SMALL_AREA: population, schema.LEVEL_NEIGHBOURHOOD: nb_population}
+    frames = []
+    for rows in base_rows:
+        indicator = catalogue.BY_ID[rows["indicator_id"].iloc[0]]
+        rows = rows.copy()
+        rows["level"] = rows["area_code"].map(
+            lambda c: schema.LEVEL_SMALL_AREA if c in sa_codes else schema.LEVEL_NEIGHBOURHOOD
+            if c in nb_codes else schema.LEVEL_CITY if c == config.la_code
+            else schema.LEVEL_ENGLAND)
+        base = rows[rows["level"].isin([schema.LEVEL_SMALL_AREA, schema.LEVEL_NEIGHBOURHOOD])]
+        frames.append(rows[rows["level"].isin(indicator.levels)])
+        if indicator.aggregation == schema.AGG_NONE or base.empty:
+            continue
+        base_level = base["level"].iloc[0]
+        for level, membership in memberships[base_level].items():
+            if level not in indicator.levels:
+                continue
+            scale = 1.0 if indicator.unit != "%" else 100.0
+            result = aggregate.aggregate(indicator.aggregation, base, membership,
+                                         weights[base_level], scale)
+            result["level"] = level
+            result["indicator_id"] = indicator.indicator_id
+            frames.append(result)
+    values = pd.concat(frames, ignore_index=True)
+    values["period"] = values["indicator_id"].map(lambda i: catalogue.BY_ID[i].period)
+    values["note"] = values.get("note", pd.Series(dtype=str)).fillna("")
+    values = values.assign(order=values["level"].map(LEVEL_ORDER))
+    values = values.sort_values(["order", "indicator_id", "area_code"]).drop(columns="order")
+    return values[list(schema.VALUE_COLUMNS)].reset_index(drop=True)
+
+
+def _wide(values: pd.DataFrame, level: str) -> pd.DataFrame:
+    """One column per indicator for a level's layer, so any indicator can drive a renderer."""
+    part = values[values["level"] == level]
+    return part.pivot(index="area_code", columns="indicator_id", values="value")
+
+
+def _monitoring_sites(sources: Path, config: PlaceConfig, report: BuildReport) -> gpd.GeoDataFrame:
+    path = source_path(sources, config, "monitoring_sites")
+    frame = read_table(path, ["site_name", "site_type", "x_osgb", "y_osgb"], "site_id")
+    years = sorted(c for c in frame.columns if c.startswith("no2_") and c[4:].isdigit())
+    if not years:
+        raise JsnaInputError(f"{path.name}: no annual NO2 columns (no2_YYYY) found")
+    x = to_number(frame, "x_osgb", "site_id", path, BuildReport())
+    y = to_number(frame, "y_osgb", "site_id", path, BuildReport())
+    for site, missing in zip(frame["site_id"], x.isna() | y.isna()):
+        if missing:
+            report.warn(f"{path.name}: site {site} has no coordinates and is skipped")
+    lonlat = x.between(-180, 180) & y.between(-90, 90)
+    if lonlat.any():
+        raise JsnaInputError(f"{path.name}: site {frame['site_id'][lonlat].iloc[0]} has x_osgb/"
+                             "y_osgb that look like longitude/latitude, not British National Grid")
+    keep = x.notna() & y.notna()
+    sites = frame[keep].reset_index(drop=True)
+    means = pd.DataFrame({c: to_number(sites, c, "site_id", path, BuildReport()) for c in years})
+    latest_year = means.apply(lambda r: r.last_valid_index(), axis=1)
+    out = pd.DataFrame({
+        "site_id": sites["site_id"], "site_name": sites["site_name"],
+        "site_type": sites["site_type"], "in_aqma": sites.get("in_aqma", ""),
+        "no2_latest": [means.at[i, c] if c else None for i, c in latest_year.items()],
+        "no2_latest_year": [int(c[4:]) if c else None for c in latest_year],
+    })
+    for column in years:
+        out[column] = means[column]
+    out["source"] = sites.get("source", "")
+    geometry = [Point(a, b) for a, b in zip(x[keep], y[keep])]
+    return gpd.GeoDataFrame(out, geometry=geometry, crs=schema.PACK_CRS)
+
+
+def _checksum(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _write_table(frame: pd.DataFrame, path: Path, layer: str) -> None:
+    """Write an attribute-only GeoPackage table (registered as 'attributes' in gpkg_contents)."""
+    import fiona
+
+    types = {}
+    for column, dtype in frame.dtypes.items():
+        types[column] = ("int" if pd.api.types.is_integer_dtype(dtype) else "float"
+                         if pd.api.types.is_float_dtype(dtype) else "str")
+    schema_ = {"geometry": "None", "properties": types}
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    with fiona.open(path, "w", driver="GPKG", layer=layer, schema=schema_) as sink:
+        sink.writerecords({"geometry": None, "properties": r} for r in records)
+
+
+def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+    frame.to_file(path, layer=layer, driver="GPKG")
+
+
+def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
+               hub_lookup: Path | None = None, with_styles: bool = True) -> BuildReport:
+    """Build the pack from the source folder into ``out`` (replaced only when complete)."""
+    config = config or PlaceConfig.load()
+    sources, out = Path(sources), Path(out)
+    if not sources.is_dir():
+        raise JsnaInputError(f"Source folder not found: {sources}")
+    report = BuildReport()
+    areas = _geography(sources, config, report)
+    lsoas, msoas = set(areas["code"]), set(areas["neighbourhood_code"])
+    membership = hubs.assign_hubs(hub_lookup or config.hub_lookup, areas)
+    areas = areas.merge(membership, on="code")
+
+    base_rows, denominators = indicators.iod_small_area(sources, config, lsoas, report)
+    population = denominators[indicators.POPULATION]
+    no_population = sorted(lsoas - set(population.dropna().index))
+    if no_population:
+        raise JsnaInputError(f"population denominators: no population for small area "
+                             f"{no_population[0]}")
+    base_rows += indicators.imd_msoa(sources, config, msoas, report)
+    fuel_rows, published_fuel_poverty = indicators.fuel_poverty(sources, config, lsoas, report)
+    base_rows += fuel_rows
+    base_rows += indicators.life_expectancy(sources, config, msoas, report)
+    base_rows += indicators.census(sources, config, msoas, report)
+    values = _aggregate_values(base_rows, areas, population, config)
+
+    city_fp = values.query("level == 'city' and indicator_id == 'fuel_poverty'")["value"]
+    if published_fuel_poverty is not None and len(city_fp) and \
+            abs(city_fp.iloc[0] - published_fuel_poverty) > FUEL_POVERTY_TOLERANCE:
+        report.warn(f"fuel poverty: small areas sum to {city_fp.iloc[0]:.2f}% but the published "
+                    f"{config.place} figure is {published_fuel_poverty:.2f}%")
+
+    names = _neighbourhood_names(sources, config, msoas, report)
+    areas = areas.merge(names[["code", "name"]].rename(
+        columns={"code": "neighbourhood_code", "name": "neighbourhood_name"}),
+        on="neighbourhood_code")
+    small = areas[["code", "name", "neighbourhood_code", "neighbourhood_name", "hub", "hub_basis",
+                   "geometry"]]
+    small = small.join(_wide(values, schema.LEVEL_SMALL_AREA), on="code")
+
+    nb = areas.dissolve(by="neighbourhood_code", as_index=False, aggfunc={"hub": "first"})
+    nb_hub = _memberships(areas, population, config.la_code)[schema.LEVEL_NEIGHBOURHOOD]
+    nb = nb[["neighbourhood_code", "geometry"]].rename(columns={"neighbourhood_code": "code"})
+    nb = nb.merge(names, on="code")
+    nb["hub"] = nb["code"].map(nb_hub[schema.LEVEL_HUB]).fillna(schema.NOT_ASSIGNED)
+    basis = areas.drop_duplicates("neighbourhood_code").set_index("neighbourhood_code")["hub_basis"]
+    nb["hub_basis"] = nb["code"].map(basis)
+    nb["hub_approximate"] = hubs.approximate(nb["hub_basis"]).astype(int)
+    nb = nb[["code", "name", "ons_name", "hub", "hub_basis", "hub_approximate", "geometry"]]
+    nb = nb.sort_values("code").join(_wide(values, schema.LEVEL_NEIGHBOURHOOD), on="code")
+
+    hub_layer = _hub_layer(areas, nb, sources, config)
+    hub_layer = hub_layer.join(_wide(values, schema.LEVEL_HUB), on="code")
+    city = gpd.GeoDataFrame({"code": [config.la_code], "name": [config.place]},
+                            geometry=[areas.unary_union], crs=schema.PACK_CRS)
+    city = city.join(_wide(values, schema.LEVEL_CITY), on="code")
+    aqma = gpd.GeoDataFrame({"name": [config.aqma["name"]],
+                             "pollutant": [config.aqma["pollutant"]],
+                             "declared": [int(config.aqma["declared"])],
+                             "source": [config.aqma["source"]]},
+                            geometry=[areas.unary_union], crs=schema.PACK_CRS)
+    sites = _monitoring_sites(sources, config, report)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".gpkg", dir=out.parent)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        for frame, layer in ((small, schema.SMALL_AREAS), (nb, schema.NEIGHBOURHOODS),
+                             (hub_layer, schema.HUBS), (city, schema.CITY), (aqma, schema.AQMA),
+                             (sites, schema.MONITORING_SITES)):
+            _write_layer(frame, tmp, layer)
+        catalogue_rows = pd.DataFrame([ind.as_row() for ind in catalogue.CATALOGUE])
+        _write_table(catalogue_rows[list(schema.CATALOGUE_COLUMNS)], tmp, schema.CATALOGUE)
+        _write_table(values, tmp, schema.VALUES)
+        lookup = areas[["code", "neighbourhood_code", "hub", "hub_basis"]].sort_values("code")
+        _write_table(lookup, tmp, schema.HUB_LOOKUP)
+        grids = []
+        for path in sorted(sources.glob("*.csv")):
+            if grid.is_background_grid(path):
+                grids += grid.write_grids(path, tmp, tuple(areas.total_bounds))
+        info = _pack_info(config, sources, hub_lookup or config.hub_lookup, grids, report)
+        _write_table(info, tmp, schema.PACK_INFO)
+        if with_styles:
+            from ..layers.pack_styles import save_default_styles
+            save_default_styles(tmp)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return report
+
+
+def _hub_layer(areas: gpd.GeoDataFrame, nb: gpd.GeoDataFrame, sources: Path,
+               config: PlaceConfig) -> gpd.GeoDataFrame:
+    assigned = areas[areas["hub"] != schema.NOT_ASSIGNED]
+    layer = assigned.dissolve(by="hub", as_index=False)[["hub", "geometry"]]
+    layer = layer.rename(columns={"hub": "name"})
+    layer["code"] = layer["name"]
+    members, approximate = [], []
+    for hub in layer["name"]:
+        part = nb[nb["hub"] == hub].sort_values("name")
+        members.append("; ".join(part["name"]))
+        approximate.append("; ".join(part.loc[part["hub_approximate"] == 1, "name"]))
+    layer["neighbourhoods"] = members
+    layer["approximate_members"] = approximate
+    layer["membership_note"] = [
+        f"{len(a.split('; '))} of {len(m.split('; '))} neighbourhoods approximate: {a}" if a
+        else "all neighbourhoods as named in the JSNA profile"
+        for m, a in zip(members, approximate)]
+    details = _hub_details(sources, config)
+    layer = layer.merge(details, on="name", how="left")
+    return layer[["code", "name", "quadrant", "address", "postcode", "neighbourhoods",
+                  "approximate_members", "membership_note", "geometry"]].sort_values("name")
+
+
+def _pack_info(config: PlaceConfig, sources: Path, lookup: Path, grids: list[str],
+               report: BuildReport) -> pd.DataFrame:
+    rows = [("place", config.place), ("la_code", config.la_code),
+            ("format_version", schema.PACK_FORMAT_VERSION), ("crs", schema.PACK_CRS),
+            ("hub_lookup", Path(lookup).name),
+            ("hub_lookup_sha256", _checksum(lookup)),
+            ("background_grids", ",".join(grids)),
+            ("boundary_attribution", catalogue.SOURCES["boundaries"].attribution),
+            ("names_attribution", catalogue.SOURCES["hcl_names"].attribution)]
+    for role, name in sorted(config.files.items()):
+        path = Path(sources) / name
+        if path.is_file():
+            rows.append((f"source:{role}", f"{name} sha256={_checksum(path)}"))
+    rows += [(f"warning:{i + 1}", text) for i, text in enumerate(report.warnings)]
+    return pd.DataFrame(rows, columns=["key", "value"])

@@ -1,0 +1,129 @@
+"""Reading official source files with their original column names, checked on the way in.
+
+Every problem becomes a :class:`JsnaInputError` naming the file, column or code. Source files
+are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import JsnaInputError
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+DEFAULT_PLACE_CONFIG = CONFIG_DIR / "coventry.json"
+
+# Cells the publishers use for suppressed or unavailable values.
+SUPPRESSED = {"", "c", "*", "-", "..", ":", "x", "n/a", "na"}
+# England's LSOA 2011 codes run to E01033768; higher E01 codes exist only in the 2021 geography
+# (ONS Open Geography, LSOA 2011 and 2021 code lists).
+LAST_LSOA_2011_CODE = "E01033768"
+LSOA_CODE = re.compile(r"^E01\d{6}$")
+MSOA_CODE = re.compile(r"^E02\d{6}$")
+
+
+@dataclass
+class BuildReport:
+    """What a build noticed but could go on with: suppressed cells, unmatched codes, skips."""
+
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+@dataclass(frozen=True)
+class PlaceConfig:
+    """One local authority's build configuration (see config/coventry.json)."""
+
+    place: str
+    la_code: str
+    la_name: str
+    files: dict
+    hub_lookup: Path
+    aqma: dict
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PLACE_CONFIG) -> PlaceConfig:
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            lookup = Path(raw["hub_lookup"])
+            return cls(raw["place"], raw["la_code"], raw["la_name"], raw["files"],
+                       lookup if lookup.is_absolute() else Path(path).parent / lookup, raw["aqma"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise JsnaInputError(f"{path}: not a readable place configuration ({exc})") from exc
+
+
+def source_path(sources: Path, config: PlaceConfig, role: str) -> Path:
+    path = Path(sources) / config.files[role]
+    if not path.is_file():
+        raise JsnaInputError(f"Missing source file: {path} (the {role.replace('_', ' ')} source)")
+    return path
+
+
+def read_table(path: Path, columns: list[str], code_column: str,
+               unique_by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a CSV as text, check the named columns exist and each code (with ``unique_by``) is
+    on one row only."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp1252")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise JsnaInputError(f"{path.name}: cannot be read as CSV ({exc})") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in columns + [code_column] if c not in frame.columns]
+    if missing:
+        raise JsnaInputError(
+            f"{path.name}: column '{missing[0]}' not found (columns are: "
+            f"{', '.join(frame.columns[:8])}{', ...' if len(frame.columns) > 8 else ''})")
+    frame[code_column] = frame[code_column].str.strip()
+    duplicated = frame[code_column][frame.duplicated([code_column, *unique_by])]
+    if len(duplicated):
+        raise JsnaInputError(f"{path.name}: code {duplicated.iloc[0]} appears more than once "
+                             f"in column '{code_column}'")
+    return frame
+
+
+def to_number(frame: pd.DataFrame, column: str, code_column: str, path: Path,
+              report: BuildReport) -> pd.Series:
+    """Parse a numeric column: thousands separators allowed, suppressed cells become missing."""
+    text = frame[column].astype(str).str.strip().str.replace(",", "", regex=False)
+    suppressed = text.str.lower().isin(SUPPRESSED)
+    numbers = pd.to_numeric(text.where(~suppressed), errors="coerce")
+    bad = numbers.isna() & ~suppressed
+    if bad.any():
+        row = bad.idxmax()
+        raise JsnaInputError(f"{path.name}: column '{column}' has '{frame.at[row, column]}' for "
+                             f"{frame.at[row, code_column]}, which is not a number")
+    if suppressed.any() and column:
+        report.warn(f"{path.name}: {int(suppressed.sum())} suppressed or empty cells in "
+                    f"'{column}' are treated as missing")
+    infinite = ~np.isfinite(numbers.fillna(0))
+    if infinite.any():
+        row = infinite.idxmax()
+        raise JsnaInputError(f"{path.name}: column '{column}' has a non-finite value for "
+                             f"{frame.at[row, code_column]}")
+    return numbers
+
+
+def check_lsoa_2011(codes: pd.Series, path: Path) -> None:
+    """Reject LSOA 2021 codes in a 2011 build, naming the first one."""
+    newer = codes[codes.str.match(r"^E01\d{6}$") & (codes > LAST_LSOA_2011_CODE)]
+    if len(newer):
+        raise JsnaInputError(
+            f"{path.name}: {newer.iloc[0]} is an LSOA 2021 code ({len(newer)} such codes); this "
+            "build uses 2011 small areas, so use the 2011-geography edition of the file")
+
+
+def report_unmatched(codes: pd.Series, known: set, path: Path, report: BuildReport) -> None:
+    unmatched = sorted(set(codes) - known)
+    if unmatched:
+        shown = ", ".join(unmatched[:5]) + (" ..." if len(unmatched) > 5 else "")
+        report.warn(f"{path.name}: {len(unmatched)} codes match no boundary and are not used: {shown}")

@@ -1,0 +1,67 @@
+"""Names of everything inside a JSNA data pack (one GeoPackage), shared by writer and reader."""
+
+from __future__ import annotations
+
+PACK_CRS = "EPSG:27700"
+PACK_FORMAT_VERSION = "1"
+
+# Vector layers (GeoPackage tables with geometry).
+SMALL_AREAS = "small_areas"
+NEIGHBOURHOODS = "neighbourhoods"
+HUBS = "hubs"
+CITY = "city"
+AQMA = "aqma"
+MONITORING_SITES = "monitoring_sites"
+# Attribute-only tables.
+CATALOGUE = "indicator_catalogue"
+VALUES = "indicator_values"
+HUB_LOOKUP = "hub_lookup"
+PACK_INFO = "pack_info"
+
+REQUIRED_LAYERS = (SMALL_AREAS, NEIGHBOURHOODS, HUBS, CITY, CATALOGUE, VALUES, PACK_INFO)
+BACKGROUND_GRID_PREFIX = "background_"
+
+# Geography levels used in the values table.
+LEVEL_SMALL_AREA = "small_area"
+LEVEL_NEIGHBOURHOOD = "neighbourhood"
+LEVEL_HUB = "hub"
+LEVEL_CITY = "city"
+LEVEL_ENGLAND = "england"
+LEVELS = (LEVEL_SMALL_AREA, LEVEL_NEIGHBOURHOOD, LEVEL_HUB, LEVEL_CITY, LEVEL_ENGLAND)
+LEVEL_LAYERS = {
+    LEVEL_SMALL_AREA: SMALL_AREAS,
+    LEVEL_NEIGHBOURHOOD: NEIGHBOURHOODS,
+    LEVEL_HUB: HUBS,
+    LEVEL_CITY: CITY,
+}
+
+# JSNA domains, as Coventry's JSNA groups its indicators.
+DOMAINS = (
+    "Demographics and Communities",
+    "Prospects",
+    "Housing and Environment",
+    "Health and Wellbeing",
+)
+
+POLARITY_HIGH_GOOD = "high is good"
+POLARITY_LOW_GOOD = "low is good"
+POLARITY_NONE = "no judgement"
+POLARITIES = (POLARITY_HIGH_GOOD, POLARITY_LOW_GOOD, POLARITY_NONE)
+
+# How an indicator reaches levels above the one its source publishes.
+AGG_COUNT_SUM = "sum of counts"
+AGG_RATIO_OF_SUMS = "ratio of summed numerators and denominators"
+AGG_POP_WEIGHTED = "population-weighted mean (IoD 2019 mid-2015 population)"
+AGG_NONE = "not aggregated"
+AGGREGATIONS = (AGG_COUNT_SUM, AGG_RATIO_OF_SUMS, AGG_POP_WEIGHTED, AGG_NONE)
+
+VALUE_COLUMNS = (
+    "area_code", "level", "indicator_id", "period", "value",
+    "numerator", "denominator", "lower95", "upper95", "note",
+)
+CATALOGUE_COLUMNS = (
+    "indicator_id", "title", "domain", "unit", "polarity", "value_type", "aggregation",
+    "period", "levels", "source", "licence", "attribution", "description",
+)
+
+NOT_ASSIGNED = "Not assigned"

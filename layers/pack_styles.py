@@ -1,0 +1,80 @@
+"""Saving the default styles into the pack's ``layer_styles`` table (QGIS's convention).
+
+The pack then opens styled in plain QGIS or QField, with each theme selectable in the layer's
+style manager, and every style can be exported as a ``.qml`` file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsProject
+
+from ..core import schema
+from ..core.errors import JsnaInputError
+from . import styles
+from .pack import open_pack
+from .themes import apply_theme
+
+# (style name, theme, options); the last one is the default style of the small-area layer.
+SMALL_AREA_STYLES = (
+    ("Fuel poverty", "fuel_poverty", {}),
+    ("Air quality", "air_quality", {}),
+    ("Deprivation (IMD 2019 decile)", "deprivation", {}),
+)
+
+
+def style_outlines(layers: dict) -> None:
+    """Outline styles of the reference layers (hubs, neighbourhoods, city, AQMA, sites)."""
+    outline = {
+        schema.HUBS: dict(colour="#000000", width=0.9, label_size=11, bold=True),
+        schema.NEIGHBOURHOODS: dict(colour="#303030", width=0.35, label_size=7),
+        schema.CITY: dict(colour="#000000", width=0.6),
+        schema.AQMA: dict(colour="#b2182b", width=0.7, dashed=True),
+    }
+    for role, options in outline.items():
+        if role in layers:
+            styles.outline_renderer(layers[role], **options)
+    if schema.MONITORING_SITES in layers:
+        styles.monitoring_sites_renderer(layers[schema.MONITORING_SITES])
+
+
+def _save(layer, name: str, description: str, default: bool) -> None:
+    error = layer.saveStyleToDatabase(name, description, default, "")
+    if error:
+        raise JsnaInputError(f"Could not save the style '{name}' into the pack: {error}")
+
+
+def save_default_styles(pack_path: Path) -> None:
+    """Apply every default style to the pack's layers and save them into the pack."""
+    from ..qgis_runtime import ensure_qgis
+
+    ensure_qgis()
+    project = QgsProject()
+    pack = open_pack(pack_path, project)
+    style_outlines(pack.layers)
+    for role in (schema.HUBS, schema.NEIGHBOURHOODS, schema.CITY, schema.AQMA,
+                 schema.MONITORING_SITES):
+        if role in pack.layers:
+            _save(pack.layers[role], "JSNA default", "JSNA Area Profiles default style", True)
+    small_areas = pack.layer(schema.SMALL_AREAS)
+    for name, theme, options in SMALL_AREA_STYLES:
+        title = apply_theme(pack, theme, **options)
+        _save(small_areas, name, title, name == SMALL_AREA_STYLES[-1][0])
+    project.clear()
+
+
+def export_qml(pack_path: Path, out_dir: Path) -> list[Path]:
+    """Write each layer's default style from the pack as ``<layer>.qml`` in ``out_dir``."""
+    project = QgsProject()
+    pack = open_pack(pack_path, project)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for role, layer in pack.layers.items():
+        target = out_dir / f"{role}.qml"
+        message, ok = layer.saveNamedStyle(str(target))
+        if not ok:
+            raise JsnaInputError(f"Could not write {target}: {message}")
+        written.append(target)
+    project.clear()
+    return written

@@ -1,0 +1,271 @@
+"""The JSNA map styles, built from QGIS's own renderers and classification classes."""
+
+from __future__ import annotations
+
+from qgis.core import (
+    QgsCategorizedSymbolRenderer,
+    QgsClassificationEqualInterval,
+    QgsClassificationJenks,
+    QgsClassificationQuantile,
+    QgsColorRampShader,
+    QgsFillSymbol,
+    QgsGradientColorRamp,
+    QgsGradientStop,
+    QgsGraduatedSymbolRenderer,
+    QgsMarkerSymbol,
+    QgsPalLayerSettings,
+    QgsRasterLayer,
+    QgsRasterShader,
+    QgsRendererCategory,
+    QgsRendererRange,
+    QgsRuleBasedRenderer,
+    QgsSingleBandPseudoColorRenderer,
+    QgsSingleSymbolRenderer,
+    QgsTextBufferSettings,
+    QgsTextFormat,
+    QgsVectorLayer,
+    QgsVectorLayerSimpleLabeling,
+)
+from qgis.PyQt.QtGui import QColor, QFont
+
+from ..core import schema
+from ..core.catalogue import BY_ID, Indicator
+from ..core.errors import JsnaInputError
+
+ROLE_PROPERTY = "jsna/role"
+
+# Viridis, 10 steps: colour-blind safe and sequential; decile 1 (most deprived) darkest.
+DECILE_COLOURS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
+                  "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")
+# ColorBrewer sequential ramps (colour-blind safe), light to dark.
+RAMP_WORSE = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")      # OrRd
+RAMP_AIR = ("#edf8fb", "#bfd3e6", "#9ebcda", "#8c96c6", "#88419d")        # BuPu
+RAMP_NEUTRAL = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")    # Blues
+OUTLINE = "#5a5a5a"
+
+NO2_OBJECTIVE = 40.0  # µg/m3, annual mean (Air Quality Standards Regulations 2010)
+NO2_NEAR = NO2_OBJECTIVE * 0.9
+
+CLASSIFICATIONS = {
+    "quantile": QgsClassificationQuantile,
+    "equal_interval": QgsClassificationEqualInterval,
+    "natural_breaks": QgsClassificationJenks,
+}
+METHODS = (*CLASSIFICATIONS, "fixed")
+GRID_BREAKS = (10.0, 20.0, 30.0, NO2_NEAR, NO2_OBJECTIVE)
+GRID_COLOURS = ("#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#f46d43", "#a50026")
+
+
+def _ramp(colours: tuple[str, ...], reverse: bool = False) -> QgsGradientColorRamp:
+    colours = tuple(reversed(colours)) if reverse else colours
+    stops = [QgsGradientStop(i / (len(colours) - 1), QColor(c))
+             for i, c in enumerate(colours[1:-1], start=1)]
+    return QgsGradientColorRamp(QColor(colours[0]), QColor(colours[-1]), False, stops)
+
+
+def _fill(colour: str, outline: str = OUTLINE, width: float = 0.15) -> QgsFillSymbol:
+    return QgsFillSymbol.createSimple({"color": colour, "outline_color": outline,
+                                       "outline_width": str(width), "outline_width_unit": "MM"})
+
+
+def _require_field(layer: QgsVectorLayer, field: str) -> None:
+    if layer.fields().indexFromName(field) < 0:
+        raise JsnaInputError(f"Layer '{layer.name()}' has no field '{field}' to style by")
+
+
+def deprivation_renderer(layer: QgsVectorLayer, stem: str = "imd") -> str:
+    """IMD 2019 (or one domain) decile as 10 categories; returns the legend title."""
+    field = f"{stem}_decile"
+    _require_field(layer, field)
+    categories = []
+    for decile, colour in enumerate(DECILE_COLOURS, start=1):
+        label = str(decile)
+        if decile == 1:
+            label = "1 – most deprived 10%"
+        elif decile == 10:
+            label = "10 – least deprived 10%"
+        categories.append(QgsRendererCategory(decile, _fill(colour), label))
+    layer.setRenderer(QgsCategorizedSymbolRenderer(field, categories))
+    indicator = BY_ID[field]
+    return f"{indicator.title}, {indicator.period} · {indicator.source.publisher}"
+
+
+def _precision(indicator: Indicator) -> int:
+    return 1 if indicator.unit in ("%", "years", "km") or indicator.value_type == "proportion" \
+        else 2
+
+
+def format_value(indicator: Indicator, value: float) -> str:
+    """A value as legends and labels show it: fixed precision, with the unit where short."""
+    unit = "%" if indicator.unit == "%" else f" {indicator.unit}" \
+        if indicator.unit in ("km", "years") else ""
+    return f"{value:.{_precision(indicator)}f}{unit}"
+
+
+def range_label(indicator: Indicator, low: float, high: float) -> str:
+    precision = _precision(indicator)
+    return f"{low:.{precision}f} – {format_value(indicator, high)}"
+
+
+def graduated_renderer(layer: QgsVectorLayer, indicator_id: str, method: str = "quantile",
+                       classes: int = 5, breaks: list[float] | None = None,
+                       reference: tuple[str, float] | None = None,
+                       colours: tuple[str, ...] | None = None) -> str:
+    """Any indicator as a choropleth; colours darken towards 'worse' by the indicator's polarity.
+
+    ``reference`` (label, value) marks the class holding e.g. the city average in the legend.
+    Returns the legend title (indicator, unit, period, source).
+    """
+    if indicator_id not in BY_ID:
+        raise JsnaInputError(f"Unknown indicator '{indicator_id}'")
+    indicator = BY_ID[indicator_id]
+    _require_field(layer, indicator_id)
+    if method not in METHODS:
+        raise JsnaInputError(f"Unknown classification '{method}' (choose from {', '.join(METHODS)})")
+    if colours is None:
+        colours = RAMP_NEUTRAL if indicator.polarity == schema.POLARITY_NONE else RAMP_WORSE
+    ramp = _ramp(colours, reverse=indicator.polarity == schema.POLARITY_HIGH_GOOD)
+    renderer = QgsGraduatedSymbolRenderer(indicator_id)
+    renderer.setSourceSymbol(_fill("#ffffff"))
+    renderer.setSourceColorRamp(ramp)
+    if method == "fixed":
+        if not breaks or sorted(breaks) != list(breaks):
+            raise JsnaInputError("Fixed classes need increasing break values")
+        values = [v for v in (f[indicator_id] for f in layer.getFeatures()) if v is not None]
+        edges = [min(values + [breaks[0]])] + list(breaks) + [max(values + [breaks[-1]])]
+        edges = sorted(set(edges))
+        for i, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
+            colour = ramp.color(i / max(1, len(edges) - 2))
+            renderer.addClassRange(QgsRendererRange(low, high, _fill(colour.name()),
+                                                    range_label(indicator, low, high)))
+    else:
+        renderer.setClassificationMethod(CLASSIFICATIONS[method]())
+        renderer.updateClasses(layer, classes)
+        renderer.updateColorRamp(ramp)
+        for i, rng in enumerate(renderer.ranges()):
+            renderer.updateRangeLabel(i, range_label(indicator, rng.lowerValue(),
+                                                     rng.upperValue()))
+    if reference is not None:
+        _mark_reference(renderer, indicator, *reference)
+    layer.setRenderer(renderer)
+    return legend_title(indicator)
+
+
+def _mark_reference(renderer: QgsGraduatedSymbolRenderer, indicator: Indicator, label: str,
+                    value: float) -> None:
+    """Append '◆ <place> average <value>' to the label of the class that holds the value."""
+    ranges = renderer.ranges()
+    for i, rng in enumerate(ranges):
+        last = i == len(ranges) - 1
+        if rng.lowerValue() <= value and (value < rng.upperValue() or last):
+            renderer.updateRangeLabel(
+                i, f"{rng.label()}  ◆ {label} average {format_value(indicator, value)}")
+            return
+
+
+def legend_title(indicator: Indicator) -> str:
+    unit = f", {indicator.unit}" if indicator.unit else ""
+    return f"{indicator.title}{unit} ({indicator.period}) · {indicator.source.publisher}"
+
+
+def fuel_poverty_renderer(layer: QgsVectorLayer, method: str = "quantile",
+                          breaks: list[float] | None = None,
+                          city: tuple[str, float] | None = None) -> str:
+    return graduated_renderer(layer, "fuel_poverty", method, 5, breaks, city)
+
+
+def air_quality_renderer(layer: QgsVectorLayer, component: str = "air_quality",
+                         method: str = "quantile",
+                         city: tuple[str, float] | None = None) -> str:
+    """Small areas by the IoD air-quality indicator (or one component), higher = worse air."""
+    title = graduated_renderer(layer, component, method, 5, reference=city, colours=RAMP_AIR)
+    return f"{title}. Modelled pollutant concentrations relative to limit values; higher is " \
+           "worse air" if component == "air_quality" else title
+
+
+def monitoring_sites_renderer(layer: QgsVectorLayer) -> str:
+    """Sites coloured (and shaped) against the 40 µg/m3 NO2 annual-mean objective, labelled."""
+    _require_field(layer, "no2_latest")
+    root = QgsRuleBasedRenderer.Rule(None)
+    rules = (
+        (f'"no2_latest" > {NO2_OBJECTIVE:g}', "#d7191c", "triangle",
+         f"Above the {NO2_OBJECTIVE:g} µg/m³ objective"),
+        (f'"no2_latest" >= {NO2_NEAR:g} AND "no2_latest" <= {NO2_OBJECTIVE:g}', "#fdae61",
+         "diamond", f"Within 10% of the objective ({NO2_NEAR:g}–{NO2_OBJECTIVE:g} µg/m³)"),
+        (f'"no2_latest" < {NO2_NEAR:g}', "#2c7bb6", "circle",
+         f"Below {NO2_NEAR:g} µg/m³"),
+        ('"no2_latest" IS NULL', "#9e9e9e", "square", "No valid annual mean"),
+    )
+    for expression, colour, shape, label in rules:
+        symbol = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "size": "3.4",
+                                               "outline_color": "#000000",
+                                               "outline_width": "0.3"})
+        root.appendChild(QgsRuleBasedRenderer.Rule(symbol, 0, 0, expression, label))
+    layer.setRenderer(QgsRuleBasedRenderer(root))
+    _label(layer, "\"site_name\" || '\n' || CASE WHEN \"no2_latest\" IS NULL THEN 'no valid "
+           "mean' ELSE format_number(\"no2_latest\", 1) || ' µg/m³ (' || \"no2_latest_year\" "
+           "|| ')' END", size=8, is_expression=True)
+    return f"NO2 annual mean at monitoring sites, µg/m³ (objective {NO2_OBJECTIVE:g})"
+
+
+def outline_renderer(layer: QgsVectorLayer, colour: str, width: float, dashed: bool = False,
+                     label_size: float | None = None, bold: bool = False) -> None:
+    """Hubs, neighbourhoods, city and AQMA: outlines (no fill), optionally labelled by name."""
+    symbol = QgsFillSymbol.createSimple({
+        "style": "no", "outline_color": colour, "outline_width": str(width),
+        "outline_style": "dash" if dashed else "solid", "outline_width_unit": "MM"})
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    if label_size:
+        _label(layer, "name", size=label_size, bold=bold, colour=colour)
+    else:
+        layer.setLabelsEnabled(False)
+
+
+def _label(layer: QgsVectorLayer, field: str, size: float, bold: bool = False,
+           colour: str = "#202020", is_expression: bool = False) -> None:
+    settings = QgsPalLayerSettings()
+    settings.fieldName = field
+    settings.isExpression = is_expression
+    text = QgsTextFormat()
+    font = QFont("DejaVu Sans")
+    font.setBold(bold)
+    text.setFont(font)
+    text.setSize(size)
+    text.setColor(QColor(colour))
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    buffer.setSize(0.8)
+    buffer.setColor(QColor("#ffffff"))
+    text.setBuffer(buffer)
+    settings.setFormat(text)
+    if layer.geometryType() == 2:  # polygons: label inside
+        settings.placement = QgsPalLayerSettings.Placement.OverPoint
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
+    layer.setLabelsEnabled(True)
+
+
+def background_grid_renderer(layer: QgsRasterLayer) -> str:
+    """Stepped ramp breaking at 36 and 40 µg/m3 (10% below, and at, the NO2 objective)."""
+    items = []
+    labels = ("< 10", "10 – 20", "20 – 30", f"30 – {NO2_NEAR:g}",
+              f"{NO2_NEAR:g} – {NO2_OBJECTIVE:g} (within 10% of objective)",
+              f"> {NO2_OBJECTIVE:g} (above objective)")
+    for upper, colour, label in zip((*GRID_BREAKS, float("inf")), GRID_COLOURS, labels):
+        items.append(QgsColorRampShader.ColorRampItem(upper, QColor(colour), label))
+    shader_function = QgsColorRampShader(0, 100, None, QgsColorRampShader.Type.Discrete)
+    shader_function.setColorRampItemList(items)
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(shader_function)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+    layer.setRenderer(renderer)
+    layer.setOpacity(0.75)
+    return "Background NO2 (Defra 1 km background maps), µg/m³"
+
+
+def set_role(layer, role: str) -> None:
+    layer.setCustomProperty(ROLE_PROPERTY, role)
+
+
+def role(layer) -> str:
+    return layer.customProperty(ROLE_PROPERTY, "")
+

@@ -1,0 +1,58 @@
+"""The map themes a JSNA needs, applied to a loaded pack's layers by name."""
+
+from __future__ import annotations
+
+from ..core import schema
+from ..core.catalogue import BY_ID
+from ..core.errors import JsnaInputError
+from . import styles
+from .pack import LAYER_TITLES, LoadedPack
+
+THEMES = ("deprivation", "fuel_poverty", "air_quality", "indicator")
+
+
+def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AREA,
+                **options) -> str:
+    """Style the small-area (or neighbourhood) layer by a theme; returns the legend title.
+
+    Options: ``domain`` (deprivation: imd or a domain stem), ``method`` and ``breaks``
+    (graduated themes), ``component`` (air quality), ``indicator_id`` and ``classes``.
+    The layer is renamed to its legend title so legends carry unit, period and source.
+    """
+    if theme not in THEMES:
+        raise JsnaInputError(f"Unknown map theme '{theme}' (choose from {', '.join(THEMES)})")
+    if level not in (schema.LEVEL_SMALL_AREA, schema.LEVEL_NEIGHBOURHOOD):
+        raise JsnaInputError("Choropleths are drawn for small areas or neighbourhoods")
+    layer = pack.layer(schema.LEVEL_LAYERS[level])
+    method = options.get("method", "quantile")
+    if theme == "deprivation":
+        title = styles.deprivation_renderer(layer, options.get("domain", "imd"))
+    elif theme == "fuel_poverty":
+        title = styles.fuel_poverty_renderer(layer, method, options.get("breaks"),
+                                             _reference(pack, "fuel_poverty"))
+    elif theme == "air_quality":
+        component = options.get("component", "air_quality")
+        title = styles.air_quality_renderer(layer, component, method,
+                                            _reference(pack, component))
+        for role in (schema.AQMA, schema.MONITORING_SITES):
+            if role in pack.layers:
+                node = pack.group.findLayer(pack.layers[role].id())
+                node.setItemVisibilityChecked(True)
+    else:
+        indicator_id = options.get("indicator_id")
+        if indicator_id not in BY_ID:
+            raise JsnaInputError(f"Unknown indicator '{indicator_id}'")
+        if level not in BY_ID[indicator_id].levels:
+            raise JsnaInputError(f"'{BY_ID[indicator_id].title}' is not published for "
+                                 f"{level.replace('_', ' ')}s")
+        title = styles.graduated_renderer(layer, indicator_id, method, options.get("classes", 5),
+                                          options.get("breaks"), _reference(pack, indicator_id))
+    base = LAYER_TITLES[schema.LEVEL_LAYERS[level]]
+    layer.setName(f"{base}: {title}")
+    layer.triggerRepaint()
+    return title
+
+
+def _reference(pack: LoadedPack, indicator_id: str) -> tuple[str, float] | None:
+    value = pack.city_value(indicator_id)
+    return None if value is None else (pack.contents.place, value)

@@ -1,0 +1,1 @@
+"""Print layouts and map images made from a loaded pack."""
