@@ -25,6 +25,7 @@ from qgis.core import (
     QgsTextFormat,
     QgsVectorLayer,
     QgsVectorLayerSimpleLabeling,
+    QgsWkbTypes,
 )
 from qgis.PyQt.QtGui import QColor, QFont
 
@@ -238,7 +239,7 @@ def _label(layer: QgsVectorLayer, field: str, size: float, bold: bool = False,
     buffer.setColor(QColor("#ffffff"))
     text.setBuffer(buffer)
     settings.setFormat(text)
-    if layer.geometryType() == 2:  # polygons: label inside
+    if layer.geometryType() == QgsWkbTypes.GeometryType.PolygonGeometry:
         settings.placement = QgsPalLayerSettings.Placement.OverPoint
     layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
     layer.setLabelsEnabled(True)

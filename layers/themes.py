@@ -25,6 +25,8 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
         raise JsnaInputError("Choropleths are drawn for small areas or neighbourhoods")
     layer = pack.layer(schema.LEVEL_LAYERS[level])
     method = options.get("method", "quantile")
+    if "breaks_text" in options:
+        options["breaks"] = parse_breaks(options["breaks_text"])
     if theme == "deprivation":
         title = styles.deprivation_renderer(layer, options.get("domain", "imd"))
     elif theme == "fuel_poverty":
@@ -51,6 +53,17 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
     layer.setName(f"{base}: {title}")
     layer.triggerRepaint()
     return title
+
+
+def parse_breaks(text: str) -> list[float]:
+    """'10, 15, 20' -> [10.0, 15.0, 20.0]; a clear error for anything else."""
+    try:
+        breaks = [float(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        raise JsnaInputError(f"Breaks must be numbers separated by commas, not '{text}'") from None
+    if not breaks or breaks != sorted(set(breaks)):
+        raise JsnaInputError("Breaks must be increasing numbers, e.g. 10, 15, 20")
+    return breaks
 
 
 def _reference(pack: LoadedPack, indicator_id: str) -> tuple[str, float] | None:

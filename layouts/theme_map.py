@@ -74,8 +74,8 @@ def _label(layout: QgsPrintLayout, text: str, x: float, y: float, w: float, h: f
     label.setFont(font)
     label.setFontColor(QColor(colour))
     layout.addLayoutItem(label)
-    label.attemptMove(QgsLayoutPoint(x, y, QgsUnitTypes.LayoutMillimeters))
-    label.attemptResize(QgsLayoutSize(w, h, QgsUnitTypes.LayoutMillimeters))
+    label.attemptMove(QgsLayoutPoint(x, y, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
+    label.attemptResize(QgsLayoutSize(w, h, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     return label
 
 
@@ -105,8 +105,8 @@ def theme_layout(project: QgsProject, pack: LoadedPack, theme: str, hub: str) ->
     map_item.setLayers(layers)
     map_item.setCrs(pack.layer(schema.SMALL_AREAS).crs())
     layout.addLayoutItem(map_item)
-    map_item.attemptMove(QgsLayoutPoint(MARGIN, MARGIN + 19, QgsUnitTypes.LayoutMillimeters))
-    map_item.attemptResize(QgsLayoutSize(map_w, map_h, QgsUnitTypes.LayoutMillimeters))
+    map_item.attemptMove(QgsLayoutPoint(MARGIN, MARGIN + 19, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
+    map_item.attemptResize(QgsLayoutSize(map_w, map_h, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     map_item.setExtent(_fit(extent, map_w / map_h))
     map_item.setFrameEnabled(True)
 
@@ -125,21 +125,21 @@ def theme_layout(project: QgsProject, pack: LoadedPack, theme: str, hub: str) ->
     legend.setResizeToContents(False)
     layout.addLayoutItem(legend)
     legend.attemptMove(QgsLayoutPoint(MARGIN + map_w + 5, MARGIN + 19,
-                                      QgsUnitTypes.LayoutMillimeters))
+                                      QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     legend.attemptResize(QgsLayoutSize(PAGE_W - 2 * MARGIN - map_w - 5, map_h,
-                                       QgsUnitTypes.LayoutMillimeters))
+                                       QgsUnitTypes.LayoutUnit.LayoutMillimeters))
 
     scale_bar = QgsLayoutItemScaleBar(layout)
     scale_bar.setStyle("Single Box")
     scale_bar.setLinkedMap(map_item)
-    scale_bar.setUnits(QgsUnitTypes.DistanceKilometers)
+    scale_bar.setUnits(QgsUnitTypes.DistanceUnit.DistanceKilometers)
     scale_bar.setUnitLabel("km")
     scale_bar.setNumberOfSegments(2)
     scale_bar.setNumberOfSegmentsLeft(0)
     scale_bar.setUnitsPerSegment(1.0)
     layout.addLayoutItem(scale_bar)
     scale_bar.attemptMove(QgsLayoutPoint(MARGIN + map_w - 58, MARGIN + 19 + map_h - 12,
-                                         QgsUnitTypes.LayoutMillimeters))
+                                         QgsUnitTypes.LayoutUnit.LayoutMillimeters))
 
     sources = [indicator.source.attribution, SOURCES["boundaries"].attribution,
                SOURCES["hcl_names"].attribution]

@@ -1,0 +1,115 @@
+"""The QGIS plugin: a 'JSNA Area Profiles' menu and toolbar that delegate to layers/ and ui/."""
+
+from __future__ import annotations
+
+from qgis.core import Qgis, QgsProject
+from qgis.PyQt.QtWidgets import QAction, QFileDialog
+
+from .core import schema
+from .core.errors import JsnaInputError
+from .ui.icons import icon
+
+MENU = "&JSNA Area Profiles"
+TITLE = "JSNA Area Profiles"
+
+
+class JsnaProfilesPlugin:
+    """Owns every action, menu entry and toolbar it adds, and removes them all in unload()."""
+
+    def __init__(self, iface):
+        self.iface = iface
+        self.actions: list[QAction] = []
+        self.toolbar = None
+        self.pack = None
+
+    def initGui(self) -> None:  # noqa: N802 - QGIS's name
+        self.toolbar = self.iface.addToolBar(TITLE)
+        self.toolbar.setObjectName("JsnaAreaProfilesToolbar")
+        self._add("open_pack", "Open data pack…", self.open_pack_dialog)
+        self._add("deprivation", "Map deprivation (IMD 2019 deciles)",
+                  lambda: self.apply_theme("deprivation"))
+        self._add("fuel_poverty", "Map fuel poverty", lambda: self.apply_theme("fuel_poverty"))
+        self._add("air_quality", "Map air quality", lambda: self.apply_theme("air_quality"))
+        self._add("indicator", "Map any indicator…", self.style_dialog)
+
+    def _add(self, name: str, text: str, slot) -> QAction:
+        action = QAction(icon(name), text, self.iface.mainWindow())
+        action.setObjectName(f"jsna_{name}")
+        action.triggered.connect(slot)
+        self.iface.addPluginToMenu(MENU, action)
+        self.toolbar.addAction(action)
+        self.actions.append(action)
+        return action
+
+    def unload(self) -> None:
+        for action in self.actions:
+            self.iface.removePluginMenu(MENU, action)
+            self.toolbar.removeAction(action)
+            action.deleteLater()
+        self.actions.clear()
+        if self.toolbar is not None:
+            self.iface.mainWindow().removeToolBar(self.toolbar)
+            self.toolbar.deleteLater()
+            self.toolbar = None
+        self.pack = None
+
+    # Messages -----------------------------------------------------------------------------
+    def _error(self, exc: Exception) -> None:
+        self.iface.messageBar().pushMessage(TITLE, str(exc), level=Qgis.MessageLevel.Critical,
+                                            duration=0)
+
+    def _info(self, text: str) -> None:
+        self.iface.messageBar().pushMessage(TITLE, text, level=Qgis.MessageLevel.Info,
+                                            duration=10)
+
+    # Actions -------------------------------------------------------------------------------
+    def open_pack_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.iface.mainWindow(), "Open JSNA data pack",
+                                              "", "JSNA data pack (*.gpkg)")
+        if path:
+            self.open_pack(path)
+
+    def open_pack(self, path: str):
+        """Load a pack, show the deprivation map, zoom to the place; None on bad input."""
+        from .layers.pack import open_pack
+        from .layers.themes import apply_theme
+
+        try:
+            self.pack = open_pack(path, QgsProject.instance())
+            apply_theme(self.pack, "deprivation")
+        except JsnaInputError as exc:
+            self._error(exc)
+            return None
+        canvas = self.iface.mapCanvas()
+        canvas.setExtent(self.pack.extent)
+        canvas.refresh()
+        notes = [f"{f['name']}: {f['membership_note']}"
+                 for f in self.pack.layer(schema.HUBS).getFeatures()
+                 if "approximate" in str(f["membership_note"])]
+        self._info(f"Opened the {self.pack.contents.place} data pack. Hub membership: "
+                   + ("; ".join(notes) if notes else "as published"))
+        return self.pack
+
+    def _require_pack(self):
+        if self.pack is None or self.pack.group is None:
+            raise JsnaInputError("Open a data pack first (JSNA Area Profiles ▸ Open data pack…)")
+        return self.pack
+
+    def apply_theme(self, theme: str, level: str = schema.LEVEL_SMALL_AREA, **options):
+        from .layers.themes import apply_theme
+
+        try:
+            title = apply_theme(self._require_pack(), theme, level, **options)
+        except JsnaInputError as exc:
+            self._error(exc)
+            return None
+        self.iface.mapCanvas().refresh()
+        return title
+
+    def style_dialog(self) -> None:
+        from .ui.style_dialog import StyleDialog
+
+        dialog = StyleDialog(self.iface.mainWindow())
+        if dialog.exec():
+            theme, level, options = dialog.choice()
+            self.apply_theme(theme, level, **options)

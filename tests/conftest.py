@@ -1,0 +1,64 @@
+"""Test set-up: the checkout imported as ``jsna_profiles``; a Coventry pack built once.
+
+QGIS itself is started by pytest-qgis (offscreen). Tests on real Coventry data need the source
+mirror (``../shared/data/raw`` or $JSNA_SOURCES) and are skipped, saying so, without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bin"))
+from plugin_package import import_plugin_package  # noqa: E402
+
+import_plugin_package()
+
+SOURCES = Path(os.environ.get("JSNA_SOURCES", ROOT.parent / "shared" / "data" / "raw"))
+FIXTURES = ROOT / "tests" / "fixtures"
+needs_sources = pytest.mark.skipif(not SOURCES.is_dir(),
+                                   reason=f"Coventry source mirror not found at {SOURCES}")
+
+
+def sha256_tree(folder: Path) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def coventry_pack(tmp_path_factory, qgis_app) -> Path:
+    if not SOURCES.is_dir():
+        pytest.skip(f"Coventry source mirror not found at {SOURCES}")
+    from jsna_profiles.builder.pack import build_pack
+
+    out = tmp_path_factory.mktemp("pack") / "coventry.gpkg"
+    report = build_pack(SOURCES, out)
+    out.with_suffix(".warnings").write_text("\n".join(report.warnings))
+    return out
+
+
+@pytest.fixture
+def sources_copy(tmp_path) -> Path:
+    """A writable copy of the source mirror, for tests that damage one file."""
+    if not SOURCES.is_dir():
+        pytest.skip(f"Coventry source mirror not found at {SOURCES}")
+    target = tmp_path / "sources"
+    shutil.copytree(SOURCES, target)
+    for path in target.iterdir():
+        path.chmod(0o644)
+    return target
+
+
+@pytest.fixture
+def project(qgis_app):
+    from qgis.core import QgsProject
+
+    project = QgsProject()
+    yield project
+    project.clear()

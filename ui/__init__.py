@@ -1,0 +1,1 @@
+"""Dialogs and docks: they present and delegate; the work is done in layers/ and core/."""
