@@ -7,8 +7,15 @@ from pathlib import Path
 import pandas as pd
 
 from ..core import catalogue
-from .sources import BuildReport, PlaceConfig, check_lsoa_2011, read_table, report_unmatched, \
-    source_path, to_number
+from .sources import (
+    BuildReport,
+    PlaceConfig,
+    check_lsoa_2011,
+    read_table,
+    report_unmatched,
+    source_path,
+    to_number,
+)
 
 POPULATION = "Total population: mid 2015 (excluding prisoners)"
 CHILDREN = "Dependent Children aged 0-15: mid 2015 (excluding prisoners)"

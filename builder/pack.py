@@ -15,8 +15,15 @@ from ..core import aggregate, catalogue, schema
 from ..core.errors import JsnaInputError
 from . import grid, hubs, indicators
 from .geometry import read_boundaries
-from .sources import BuildReport, PlaceConfig, check_lsoa_2011, read_table, report_unmatched, \
-    source_path, to_number
+from .sources import (
+    BuildReport,
+    PlaceConfig,
+    check_lsoa_2011,
+    read_table,
+    report_unmatched,
+    source_path,
+    to_number,
+)
 
 LEVEL_ORDER = {level: i for i, level in enumerate(schema.LEVELS)}
 # Within this many percentage points of the authority's published fuel-poverty figure.

@@ -1,0 +1,111 @@
+"""Benchmarks (not tests): build and open the Coventry pack, with a bare-PyQGIS floor.
+
+Writes build/bench.json and prints the figures. Each figure is the median of several runs.
+Targets on a 2-core machine: build_pack_s < 15; open_pack_s < 1 and <= 1.3 x open_pack_floor_s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bin"))
+from plugin_package import import_plugin_package  # noqa: E402
+
+import_plugin_package()
+
+
+def median_time(run, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def open_with_plugin(pack: Path) -> None:
+    from qgis.core import QgsProject
+
+    from jsna_profiles.layers.pack import open_pack
+    from jsna_profiles.layers.themes import apply_theme
+
+    project = QgsProject()
+    loaded = open_pack(pack, project)
+    for theme in ("fuel_poverty", "air_quality", "deprivation"):
+        apply_theme(loaded, theme)
+    project.clear()
+
+
+def open_floor(pack: Path) -> None:
+    """The same layers and three styles with bare PyQGIS calls, no plugin code."""
+    from qgis.core import (
+        QgsCategorizedSymbolRenderer,
+        QgsClassificationQuantile,
+        QgsCoordinateReferenceSystem,
+        QgsFillSymbol,
+        QgsGradientColorRamp,
+        QgsGraduatedSymbolRenderer,
+        QgsProject,
+        QgsRendererCategory,
+        QgsVectorLayer,
+    )
+    from qgis.PyQt.QtGui import QColor
+
+    project = QgsProject()
+    project.setCrs(QgsCoordinateReferenceSystem("EPSG:27700"))
+    group = project.layerTreeRoot().insertGroup(0, "Coventry")
+    layers = {}
+    for table in ("hubs", "monitoring_sites", "neighbourhoods", "city", "aqma", "small_areas"):
+        layer = QgsVectorLayer(f"{pack}|layername={table}", table, "ogr")
+        project.addMapLayer(layer, False)
+        group.addLayer(layer)
+        layers[table] = layer
+    small = layers["small_areas"]
+    for field in ("fuel_poverty", "air_quality"):
+        renderer = QgsGraduatedSymbolRenderer(field)
+        renderer.setSourceSymbol(QgsFillSymbol.createSimple({"color": "#ffffff"}))
+        renderer.setSourceColorRamp(QgsGradientColorRamp(QColor("#fef0d9"), QColor("#b30000")))
+        renderer.setClassificationMethod(QgsClassificationQuantile())
+        renderer.updateClasses(small, 5)
+        small.setRenderer(renderer)
+    categories = [QgsRendererCategory(d, QgsFillSymbol.createSimple({"color": "#440154"}), str(d))
+                  for d in range(1, 11)]
+    small.setRenderer(QgsCategorizedSymbolRenderer("imd_decile", categories))
+    project.clear()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sources", default=str(ROOT.parent / "shared" / "data" / "raw"))
+    parser.add_argument("--out", default=str(ROOT / "build" / "bench.json"))
+    args = parser.parse_args()
+    from jsna_profiles.builder.pack import build_pack
+    from jsna_profiles.qgis_runtime import ensure_qgis
+
+    ensure_qgis()
+    pack = ROOT / "build" / "bench" / "coventry.gpkg"
+    results = {"build_pack_s": median_time(lambda: build_pack(Path(args.sources), pack), 3)}
+    open_with_plugin(pack)  # warm caches (fonts, providers) for both measurements alike
+    open_floor(pack)
+    results["open_pack_s"] = median_time(lambda: open_with_plugin(pack), 7)
+    results["open_pack_floor_s"] = median_time(lambda: open_floor(pack), 7)
+    results["open_pack_vs_floor"] = results["open_pack_s"] / results["open_pack_floor_s"]
+    results = {k: round(v, 4) for k, v in results.items()}
+    existing = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
+    existing.update(results)
+    Path(args.out).write_text(json.dumps(existing, indent=2) + "\n")
+    for key, value in results.items():
+        print(f"{key}: {value}")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The demo maps as a planner gets them, and the installable zip as QGIS receives it."""
+
+import configparser
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from conftest import ROOT, needs_sources
+
+A4_LANDSCAPE_96_DPI = (int(297 / 25.4 * 96), int(210 / 25.4 * 96))  # (1122, 793)
+
+
+@needs_sources
+def test_demo_maps_render_with_expected_size_and_content(coventry_pack, tmp_path):
+    from qgis.PyQt.QtGui import QImage
+
+    result = subprocess.run([sys.executable, str(ROOT / "bin" / "jsna"), "maps", "--pack",
+                             str(coventry_pack), "--hub", "Harmony", "--out-dir", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    for theme in ("deprivation", "fuel_poverty", "air_quality"):
+        image = QImage(str(tmp_path / f"{theme}.png"))
+        assert (image.width(), image.height()) == A4_LANDSCAPE_96_DPI, theme
+        # not blank: the map area holds many distinct colours
+        colours = {image.pixel(x, y) for x in range(40, 700, 7) for y in range(120, 680, 7)}
+        assert len(colours) > 20, theme
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+@needs_sources
+def test_unknown_hub_is_a_clear_error(coventry_pack, tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "bin" / "jsna"), "maps", "--pack",
+                             str(coventry_pack), "--hub", "Atlantis", "--out-dir", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "No hub called 'Atlantis' in the pack (hubs: Harmony, Mosaic)" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def plugin_zip(tmp_path_factory):
+    out = tmp_path_factory.mktemp("zip") / "jsna_profiles.zip"
+    subprocess.run([sys.executable, str(ROOT / "bin" / "make-package"), str(out)], check=True,
+                   capture_output=True)
+    return out
+
+
+def test_zip_holds_the_plugin_folder_and_nothing_else(plugin_zip):
+    names = zipfile.ZipFile(plugin_zip).namelist()
+    assert all(n.startswith("jsna_profiles/") for n in names)
+    for required in ("metadata.txt", "__init__.py", "plugin.py", "LICENSE", "icons/jsna.svg",
+                     "config/coventry_hub_lookup_2020.csv", "core/catalogue.py"):
+        assert f"jsna_profiles/{required}" in names
+    forbidden = ("tests/", "bin/", "build/", "bench/", ".ci/", ".venv/", ".gpkg", ".pyc")
+    assert not [n for n in names if any(f in n for f in forbidden)]
+
+
+def test_metadata_has_every_required_field():
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "metadata.txt", encoding="utf-8")
+    general = parser["general"]
+    for field in ("name", "qgisMinimumVersion", "description", "about", "version", "author",
+                  "email", "repository", "tracker", "homepage", "tags", "category", "icon",
+                  "changelog"):
+        assert general.get(field, "").strip(), field
+    assert general["qgisMinimumVersion"] == "3.22"
+    assert (ROOT / general["icon"]).is_file()
+
+
+def test_resources_manifest_lists_icons_that_exist():
+    import re
+
+    listed = re.findall(r"<file>(.+?)</file>", (ROOT / "resources.qrc").read_text())
+    assert listed and all((ROOT / name).is_file() for name in listed)

@@ -1,0 +1,68 @@
+"""The plugin loads through classFactory, works through its actions, and unloads cleanly."""
+
+import pytest
+from qgis.core import QgsProject
+
+import jsna_profiles
+from conftest import needs_sources
+
+
+@pytest.fixture
+def plugin(qgis_iface):
+    plugin = jsna_profiles.classFactory(qgis_iface)
+    plugin.initGui()
+    yield plugin
+    plugin.unload()
+    QgsProject.instance().clear()
+
+
+def _plugin_actions(qgis_iface):
+    window = qgis_iface.mainWindow()
+    from qgis.PyQt.QtWidgets import QAction, QToolBar
+
+    actions = [a for a in window.findChildren(QAction) if a.objectName().startswith("jsna_")]
+    bars = [b for b in window.findChildren(QToolBar)
+            if b.objectName() == "JsnaAreaProfilesToolbar"]
+    return actions, bars
+
+
+def test_load_and_unload_leave_nothing_behind(qgis_iface):
+    plugin = jsna_profiles.classFactory(qgis_iface)
+    plugin.initGui()
+    assert [a.objectName() for a in plugin.actions] == [
+        "jsna_open_pack", "jsna_deprivation", "jsna_fuel_poverty", "jsna_air_quality",
+        "jsna_indicator"]
+    assert all(not a.icon().isNull() for a in plugin.actions)
+    plugin.unload()
+    from qgis.PyQt.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    actions, bars = _plugin_actions(qgis_iface)
+    assert actions == [] and bars == []
+    assert plugin.actions == [] and plugin.toolbar is None
+
+
+def test_theme_without_pack_says_so(plugin, qgis_iface):
+    assert plugin.apply_theme("fuel_poverty") is None
+    assert "Open a data pack first" in qgis_iface.messageBar().get_messages(2)[-1]
+
+
+def test_bad_pack_message_not_traceback(plugin, qgis_iface, tmp_path):
+    bad = tmp_path / "bad.gpkg"
+    bad.write_text("not a pack")
+    assert plugin.open_pack(str(bad)) is None
+    assert "not a GeoPackage" in qgis_iface.messageBar().get_messages(2)[-1]
+    assert len(QgsProject.instance().mapLayers()) == 0
+
+
+@needs_sources
+def test_open_pack_and_map_themes(plugin, qgis_iface, coventry_pack):
+    pack = plugin.open_pack(str(coventry_pack))
+    assert pack is not None and len(QgsProject.instance().mapLayers()) == 6
+    info = qgis_iface.messageBar().get_messages(0)[-1]
+    assert "Harmony: 3 of 6 neighbourhoods approximate" in info
+    assert plugin.apply_theme("fuel_poverty").startswith("Households in fuel poverty")
+    assert pack.layer("small_areas").renderer().classAttribute() == "fuel_poverty"
+    assert pack.layer("small_areas").name().startswith("Small areas (LSOA 2011): Households")
+    assert plugin.apply_theme("indicator", indicator_id="no_such") is None
+    assert "Unknown indicator" in qgis_iface.messageBar().get_messages(2)[-1]
