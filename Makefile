@@ -4,6 +4,7 @@ PACK ?= build/coventry.gpkg
 HUB ?= Harmony
 PY := .venv/bin/python
 export QT_QPA_PLATFORM ?= offscreen
+export PROJ_DATA ?= /usr/share/proj
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 export JSNA_SOURCES := $(abspath $(SOURCES))
 

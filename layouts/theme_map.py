@@ -119,7 +119,7 @@ def theme_layout(project: QgsProject, pack: LoadedPack, theme: str, hub: str) ->
     root.clear()
     for layer in layers:
         if layer.id() != pack.layer(schema.NEIGHBOURHOODS).id():
-            root.addLayer(layer).setName(_wrap(layer.name(), 44))
+            root.addLayer(layer).setName(_wrap(layer.name(), 38))
     legend.setWrapString("|")
     legend.setColumnCount(1)
     legend.setResizeToContents(False)
