@@ -98,6 +98,20 @@ class LoadedPack:
         return float(value) if value not in (None, "") else None
 
 
+def _describe(layer: QgsVectorLayer, table: str, contents: PackContents, hub_notes: str) -> None:
+    """Layer metadata: where the layer comes from, and which hub memberships are approximate."""
+    metadata = layer.metadata()
+    abstract = [f"{LAYER_TITLES[table].format(place=contents.place)} from the JSNA data pack "
+                f"{contents.path.name}."]
+    if table in (schema.HUBS, schema.NEIGHBOURHOODS):
+        abstract.append(f"Hub membership from {contents.info.get('hub_lookup', 'the lookup')}. "
+                        + hub_notes)
+    metadata.setAbstract(" ".join(abstract))
+    metadata.setRights([contents.info.get("boundary_attribution", ""),
+                        contents.info.get("names_attribution", "")])
+    layer.setMetadata(metadata)
+
+
 def _find_group(project: QgsProject, path: Path) -> QgsLayerTreeGroup | None:
     for group in project.layerTreeRoot().findGroups(True):
         if group.customProperty(PACK_PROPERTY) == str(path):
@@ -122,6 +136,7 @@ def open_pack(path: str | Path, project: QgsProject | None = None) -> LoadedPack
     if existing is not None:
         return LoadedPack(contents, existing, _layer_by_role(existing))
     loaded: dict = {}
+    hub_notes = ""
     for table in LOAD_ORDER:
         if table not in contents.tables:
             continue
@@ -130,6 +145,9 @@ def open_pack(path: str | Path, project: QgsProject | None = None) -> LoadedPack
         if not layer.isValid():
             raise JsnaInputError(f"{contents.path.name}: layer '{table}' cannot be opened")
         styles.set_role(layer, table)
+        if table == schema.HUBS:
+            hub_notes = " ".join(f"{f['name']}: {f['membership_note']}." for f in layer.getFeatures())
+        _describe(layer, table, contents, hub_notes)
         loaded[table] = layer
     for grid in contents.grids:
         layer = QgsRasterLayer(f"GPKG:{resolved}:{grid}", grid.replace("_", " ").capitalize())

@@ -138,7 +138,7 @@ def theme_layout(project: QgsProject, pack: LoadedPack, theme: str, hub: str) ->
     scale_bar.setNumberOfSegmentsLeft(0)
     scale_bar.setUnitsPerSegment(1.0)
     layout.addLayoutItem(scale_bar)
-    scale_bar.attemptMove(QgsLayoutPoint(MARGIN + map_w - 58, MARGIN + 19 + map_h - 12,
+    scale_bar.attemptMove(QgsLayoutPoint(MARGIN + map_w - 72, MARGIN + 19 + map_h - 12,
                                          QgsUnitTypes.LayoutUnit.LayoutMillimeters))
 
     sources = [indicator.source.attribution, SOURCES["boundaries"].attribution,

@@ -132,3 +132,23 @@ def test_command_line_gives_one_line_and_exit_status_2(tmp_path):
     assert result.stderr.strip().splitlines()[-1].startswith("jsna build-pack: error: Source "
                                                              "folder not found")
     assert "Traceback" not in result.stderr
+
+
+def test_invalid_geometry_is_repaired_and_reported(sources_copy, tmp_path):
+    path = sources_copy / "coventry_lsoa_2011_bsc.geojson"
+
+    def bowtie(data):
+        x, y = data["features"][0]["geometry"]["coordinates"][0][0]
+        d = 0.005  # degrees; the edges cross: a self-intersecting "bow tie"
+        bow_tie = [[x, y], [x + d, y + d], [x + d, y], [x, y + d], [x, y]]
+        data["features"][0]["geometry"] = {"type": "Polygon", "coordinates": [bow_tie]}
+
+    _edit_geojson(path, bowtie)
+    report = build(sources_copy, tmp_path)
+    assert any("invalid geometries repaired (E01009522)" in w for w in report.warnings)
+
+
+def test_monitoring_site_with_lonlat_in_grid_columns(sources_copy, tmp_path):
+    rewrite(sources_copy / "coventry_no2_monitoring_sites.csv", "430010.742216842,279375.498328876",
+            "-1.560228,52.411563")
+    expect_error(sources_copy, tmp_path, "site COAL", "look like longitude/latitude")

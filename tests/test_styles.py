@@ -24,6 +24,9 @@ def test_group_order_crs_and_default_styles(pack, project):
     assert pack.layer("small_areas").renderer().type() == "categorizedSymbol"
     assert pack.layer("monitoring_sites").renderer().type() == "RuleRenderer"
     assert pack.layer("hubs").labelsEnabled() and pack.layer("neighbourhoods").labelsEnabled()
+    abstract = pack.layer("hubs").metadata().abstract()
+    assert "Harmony: 3 of 6 neighbourhoods approximate: Barras Heath" in abstract
+    assert any("Crown copyright" in r for r in pack.layer("small_areas").metadata().rights())
 
 
 def test_opening_twice_does_not_duplicate(coventry_pack, pack, project):
