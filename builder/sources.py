@@ -102,7 +102,7 @@ def to_number(frame: pd.DataFrame, column: str, code_column: str, path: Path,
         row = bad.idxmax()
         raise JsnaInputError(f"{path.name}: column '{column}' has '{frame.at[row, column]}' for "
                              f"{frame.at[row, code_column]}, which is not a number")
-    if suppressed.any() and column:
+    if suppressed.any():
         report.warn(f"{path.name}: {int(suppressed.sum())} suppressed or empty cells in "
                     f"'{column}' are treated as missing")
     infinite = ~np.isfinite(numbers.fillna(0))
