@@ -108,10 +108,10 @@ def _memberships(areas: gpd.GeoDataFrame, population: pd.Series, la_code: str) -
 
 
 def _aggregate_values(base_rows: list[pd.DataFrame], areas: gpd.GeoDataFrame,
-                      population: pd.Series, config: PlaceConfig) -> pd.DataFrame:
+                      population: pd.Series, memberships: dict,
+                      config: PlaceConfig) -> pd.DataFrame:
     """Label base rows with their level and add every aggregate the catalogue asks for."""
     sa_codes, nb_codes = set(areas["code"]), set(areas["neighbourhood_code"])
-    memberships = _memberships(areas, population, config.la_code)
     nb_population = population.groupby(areas.set_index("code")["neighbourhood_code"]).sum()
     weights = {schema.LEVEL_SMALL_AREA: population, schema.LEVEL_NEIGHBOURHOOD: nb_population}
     frames = []
@@ -228,7 +228,8 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     base_rows += fuel_rows
     base_rows += indicators.life_expectancy(sources, config, msoas, report)
     base_rows += indicators.census(sources, config, msoas, report)
-    values = _aggregate_values(base_rows, areas, population, config)
+    memberships = _memberships(areas, population, config.la_code)
+    values = _aggregate_values(base_rows, areas, population, memberships, config)
 
     city_fp = values.query("level == 'city' and indicator_id == 'fuel_poverty'")["value"]
     if published_fuel_poverty is not None and len(city_fp) and \
@@ -244,8 +245,8 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
                    "geometry"]]
     small = small.join(_wide(values, schema.LEVEL_SMALL_AREA), on="code")
 
-    nb = areas.dissolve(by="neighbourhood_code", as_index=False, aggfunc={"hub": "first"})
-    nb_hub = _memberships(areas, population, config.la_code)[schema.LEVEL_NEIGHBOURHOOD]
+    nb = areas.dissolve(by="neighbourhood_code", as_index=False)
+    nb_hub = memberships[schema.LEVEL_NEIGHBOURHOOD]
     nb = nb[["neighbourhood_code", "geometry"]].rename(columns={"neighbourhood_code": "code"})
     nb = nb.merge(names, on="code")
     nb["hub"] = nb["code"].map(nb_hub[schema.LEVEL_HUB]).fillna(schema.NOT_ASSIGNED)
