@@ -1,0 +1,415 @@
+"""Neighbourhoods compared with their hub, the city and England, read straight from a pack.
+
+Everything that does not depend on the user's choice (limits, significance against each kind of
+comparator, ranks, spine summaries) is computed once when the pack is read; a table for a hub is
+then only a selection. No Qt here: the dock panel, the command line and exports all use this.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import schema as s
+from . import statistics as st
+from .errors import JsnaInputError
+
+CITY, HUB, ENGLAND = "city", "hub", "england"
+COMPARATORS = (CITY, HUB, ENGLAND)
+WHOLE_CITY = None  # the hub choice meaning "all the city's neighbourhoods"
+
+METHOD_WILSON = "Wilson score"
+METHOD_COUNT = "Byar's method (exact Poisson below 10)"
+METHOD_SOURCE = "published by the source"
+COUNT_NOT_COMPARED = "counts are not compared between areas of different size"
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    """A catalogue row as the comparison needs it."""
+
+    indicator_id: str
+    title: str
+    domain: str
+    unit: str
+    polarity: str
+    value_type: str
+    period: str
+    source: str
+    licence: str
+    attribution: str
+    levels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+    level: str
+    hub: str | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One area's figure for one indicator, with everything a tooltip or export needs."""
+
+    area: Area
+    indicator: IndicatorInfo
+    value: float
+    lower: float
+    upper: float
+    numerator: float
+    denominator: float
+    period: str
+    method: str
+    significance: str
+    comparator_value: float
+    comparator_name: str
+    rank: int | None
+    rank_of: int
+    reason: str
+
+    @property
+    def has_value(self) -> bool:
+        return not math.isnan(self.value)
+
+
+def unit_multiplier(unit: str) -> float:
+    """What a proportion is multiplied by to give the published value, from its unit."""
+    text = (unit or "").strip().lower()
+    if text.startswith("%"):
+        return 100.0
+    for scale in (100_000, 10_000, 1_000, 100):
+        if text.startswith(f"per {scale:,}") or text.startswith(f"per {scale}"):
+            return float(scale)
+    return 1.0
+
+
+def _read(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    if not path.is_file():
+        raise JsnaInputError(f"Data pack not found: {path}")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            catalogue = pd.read_sql_query(f"SELECT * FROM {s.CATALOGUE}", db)
+            values = pd.read_sql_query(
+                f"SELECT area_code, level, indicator_id, period, value, numerator, denominator, "
+                f"lower95, upper95, note FROM {s.VALUES} WHERE level <> ?", db,
+                params=(s.LEVEL_SMALL_AREA,))
+            areas = pd.read_sql_query(f"SELECT code, name, hub FROM {s.NEIGHBOURHOODS}", db)
+            info = dict(db.execute(f"SELECT key, value FROM {s.PACK_INFO}").fetchall())
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+        raise JsnaInputError(f"{path.name} cannot be read as a JSNA data pack ({exc})") from None
+    return catalogue, values, areas, info
+
+
+class ComparePack:
+    """A pack's values with limits, significance and ranks, ready to slice by hub."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        catalogue, values, areas, info = _read(self.path)
+        self.place = info.get("place") or self.path.stem
+        self.city_code = info.get("la_code") or ""
+        areas = areas.sort_values("name", key=lambda c: c.str.lower())
+        self.neighbourhoods = {
+            code: Area(code, name or code, s.LEVEL_NEIGHBOURHOOD, hub)
+            for code, name, hub in areas.itertuples(index=False)}
+        self.hubs = sorted({a.hub for a in self.neighbourhoods.values()
+                            if a.hub and a.hub != s.NOT_ASSIGNED})
+        self._areas = dict(self.neighbourhoods)
+        for hub in self.hubs:
+            self._areas[hub] = Area(hub, hub, s.LEVEL_HUB)
+        self._areas[self.city_code] = Area(self.city_code, self.place, s.LEVEL_CITY)
+        england = values.loc[values["level"] == s.LEVEL_ENGLAND, "area_code"]
+        self.england_code = england.iloc[0] if len(england) else None
+        if self.england_code:
+            self._areas[self.england_code] = Area(self.england_code, "England", s.LEVEL_ENGLAND)
+        self.indicators = self._indicators(catalogue, values)
+        self._frame = self._compute(values)
+        self._row = {key: i for i, key in enumerate(
+            zip(self._frame["area_code"], self._frame["indicator_id"]))}
+        # Plain lists: a cell is then a few list look-ups, not a pandas row.
+        self._columns = {name: self._frame[name].tolist() for name in self._frame.columns}
+        self.spine = self._spines()
+
+    # Set-up (once per pack) -------------------------------------------------------------------
+    def _indicators(self, catalogue: pd.DataFrame, values: pd.DataFrame) -> list[IndicatorInfo]:
+        present = set(values.loc[values["level"] == s.LEVEL_NEIGHBOURHOOD, "indicator_id"])
+        domain_order = {d: i for i, d in enumerate(s.DOMAINS)}
+        rows = []
+        for order, row in enumerate(catalogue.itertuples(index=False)):
+            if row.indicator_id not in present:
+                continue
+            info = IndicatorInfo(row.indicator_id, row.title, row.domain or "Other", row.unit or "",
+                                 row.polarity if row.polarity in s.POLARITIES else s.POLARITY_NONE,
+                                 row.value_type or "", row.period or "", row.source or "",
+                                 row.licence or "", row.attribution or "",
+                                 tuple(x for x in (row.levels or "").split(",") if x))
+            rows.append((domain_order.get(info.domain, len(domain_order)), order, info))
+        return [info for _, _, info in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+    def _compute(self, values: pd.DataFrame) -> pd.DataFrame:
+        by_id = {i.indicator_id: i for i in self.indicators}
+        frame = values[values["indicator_id"].isin(by_id)].reset_index(drop=True).copy()
+        for column in ("value", "numerator", "denominator", "lower95", "upper95"):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+        frame["hub"] = frame["area_code"].map(
+            lambda c: self.neighbourhoods[c].hub if c in self.neighbourhoods else None)
+        frame["method"] = ""
+        frame["limits_reason"] = ""
+        frame["rank"] = np.nan
+        frame["rank_of"] = 0
+        parts = []
+        for indicator_id, part in frame.groupby("indicator_id", sort=False):
+            parts.append(self._compute_indicator(by_id[indicator_id], part.copy()))
+        return pd.concat(parts, ignore_index=True) if parts else frame
+
+    def _compute_indicator(self, ind: IndicatorInfo, part: pd.DataFrame) -> pd.DataFrame:
+        value, num, den = part["value"].to_numpy(), part["numerator"].to_numpy(), \
+            part["denominator"].to_numpy()
+        lower, upper = part["lower95"].to_numpy().copy(), part["upper95"].to_numpy().copy()
+        method = np.where(~np.isnan(lower) & ~np.isnan(upper), METHOD_SOURCE, "").astype(object)
+        reason = np.full(len(part), "", dtype=object)
+        scale = unit_multiplier(ind.unit)
+        need = method == ""
+        if ind.value_type in ("proportion", "rate"):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                consistent = np.isclose(num / den * scale, value, rtol=1e-6)
+            usable = need & consistent & (den > 0)
+            if ind.value_type == "proportion":
+                lo, up = st.wilson_limits(num, den)
+                name = METHOD_WILSON
+            else:
+                lo, up = st.count_limits(num)
+                lo, up = lo / den, up / den
+                name = METHOD_COUNT
+            lower = np.where(usable, lo * scale, lower)
+            upper = np.where(usable, up * scale, upper)
+            method = np.where(usable, name, method)
+            reason = np.where(need & ~usable & (den == 0), "the denominator is zero", reason)
+            reason = np.where(need & ~usable & (den != 0),
+                              "no numerator and denominator to compute limits from", reason)
+        elif ind.value_type == "count":
+            lo, up = st.count_limits(value)
+            lower, upper = np.where(need, lo, lower), np.where(need, up, upper)
+            method = np.where(need & ~np.isnan(lo), METHOD_COUNT, method)
+        else:
+            reason = np.where(need, f"no confidence limits for a {ind.value_type or 'figure'} "
+                              "of this kind", reason)
+        reason = np.where(np.isnan(value), "", reason)
+        part["lower95"], part["upper95"], part["method"], part["limits_reason"] = \
+            lower, upper, method, reason
+
+        levels = part["level"].to_numpy()
+        codes = part["area_code"].to_numpy()
+        city = self._value_of(part, self.city_code)
+        england = self._value_of(part, self.england_code)
+        hub_values = dict(zip(codes[levels == s.LEVEL_HUB], value[levels == s.LEVEL_HUB]))
+        own_hub = part["hub"].map(hub_values).to_numpy(dtype=float)
+        for key, comparator in ((CITY, city), (ENGLAND, england), (HUB, own_hub)):
+            sig = st.significance(value, lower, upper, comparator, ind.polarity)
+            if ind.value_type == "count":
+                sig[:] = st.NOT_TESTED
+            part[f"sig_{key}"] = sig
+        part[f"comparator_{CITY}"] = city
+        part[f"comparator_{ENGLAND}"] = england
+        part[f"comparator_{HUB}"] = own_hub
+        for level in (s.LEVEL_NEIGHBOURHOOD, s.LEVEL_HUB):
+            at = levels == level
+            if level == s.LEVEL_HUB:
+                at &= np.isin(codes, self.hubs)
+            part.loc[at, "rank"] = st.ranks(value[at], ind.polarity)
+            part.loc[at, "rank_of"] = int((~np.isnan(value[at])).sum())
+        return part
+
+    @staticmethod
+    def _value_of(part: pd.DataFrame, code: str | None) -> float:
+        if not code:
+            return float("nan")
+        hit = part.loc[part["area_code"] == code, "value"]
+        return float(hit.iloc[0]) if len(hit) else float("nan")
+
+    def _spines(self) -> dict:
+        frame = self._frame[self._frame["level"] == s.LEVEL_NEIGHBOURHOOD]
+        out = {}
+        for ind in self.indicators:
+            values = frame.loc[frame["indicator_id"] == ind.indicator_id, "value"].to_numpy()
+            out[ind.indicator_id] = st.spine_summary(values, ind.polarity)
+        return out
+
+    # Choices -----------------------------------------------------------------------------------
+    def has_england(self) -> bool:
+        return self.england_code is not None
+
+    def area(self, code: str) -> Area:
+        if code not in self._areas:
+            raise JsnaInputError(f"'{code}' is not an area of the {self.place} pack")
+        return self._areas[code]
+
+    def hub_neighbourhoods(self, hub: str | None) -> list[Area]:
+        """A hub's neighbourhoods by name, or all the city's for the whole city."""
+        if hub is not WHOLE_CITY and hub not in self.hubs:
+            raise JsnaInputError(f"No hub called '{hub}' in the {self.place} pack "
+                                 f"(hubs: {', '.join(self.hubs)})")
+        return [a for a in self.neighbourhoods.values() if hub is WHOLE_CITY or a.hub == hub]
+
+    def comparator_name(self, comparator: str, hub: str | None) -> str:
+        if comparator == CITY:
+            return self.place
+        if comparator == ENGLAND:
+            return "England"
+        return hub or "the hub"
+
+    def cell(self, area: Area, indicator: IndicatorInfo, comparator: str = CITY) -> Cell:
+        """The figure for one area and indicator, judged against ``comparator``."""
+        i = self._row.get((area.code, indicator.indicator_id))
+        if i is None:
+            return self._empty_cell(area, indicator, comparator)
+        row = _Row(self._columns, i)
+        comparator_key, comparator_name = self._comparator_for(area, comparator)
+        if comparator_key is None:
+            significance, comparator_value, reason = "", float("nan"), ""
+        else:
+            significance = row[f"sig_{comparator_key}"]
+            comparator_value = float(row[f"comparator_{comparator_key}"])
+            reason = self._reason(row, indicator, comparator_value, comparator_name)
+        rank = None if math.isnan(row["rank"]) else int(row["rank"])
+        return Cell(area, indicator, float(row["value"]), float(row["lower95"]),
+                    float(row["upper95"]), float(row["numerator"]), float(row["denominator"]),
+                    row["period"] or indicator.period, row["method"], significance,
+                    comparator_value, comparator_name, rank, int(row["rank_of"]), reason)
+
+    def _comparator_for(self, area: Area, comparator: str) -> tuple[str | None, str]:
+        """Which comparator applies to an area's own column (None: it is the comparator)."""
+        if comparator not in COMPARATORS:
+            raise JsnaInputError(f"Unknown comparator '{comparator}' (choose from "
+                                 f"{', '.join(COMPARATORS)})")
+        if area.level == s.LEVEL_ENGLAND:
+            return None, ""
+        if area.level == s.LEVEL_CITY:
+            return (ENGLAND, "England") if comparator == ENGLAND else (None, "")
+        if area.level == s.LEVEL_HUB:
+            if comparator == HUB:
+                return None, ""
+            return comparator, self.comparator_name(comparator, None)
+        return comparator, self.comparator_name(comparator, area.hub)
+
+    @staticmethod
+    def _reason(row, indicator: IndicatorInfo, comparator_value: float, name: str) -> str:
+        """Why a cell has no value or was not tested; '' when it was."""
+        if math.isnan(row["value"]):
+            if row["note"]:
+                return f"No value: {row['note']}"
+            if row["denominator"] == 0:
+                return "No value: the denominator is zero"
+            return "No value in the source for this area"
+        if indicator.value_type == "count":
+            return f"Not tested: {COUNT_NOT_COMPARED}"
+        if row["limits_reason"]:
+            return f"Not tested: {row['limits_reason']}"
+        if math.isnan(comparator_value):
+            return f"Not tested: the pack has no {name} value for this indicator"
+        return ""
+
+    def _empty_cell(self, area: Area, indicator: IndicatorInfo, comparator: str) -> Cell:
+        if indicator.levels and area.level not in indicator.levels:
+            published = ", ".join(level.replace("_", " ") for level in indicator.levels)
+            reason = f"Not available for this level: published for {published} only"
+        elif area.level == s.LEVEL_ENGLAND:
+            reason = "The pack has no England value for this indicator"
+        else:
+            reason = "No value for this area in the pack"
+        nan = float("nan")
+        return Cell(area, indicator, nan, nan, nan, nan, nan, indicator.period, "", "", nan, "",
+                    None, 0, reason)
+
+    def table(self, hub: str | None = WHOLE_CITY, neighbourhoods: Sequence[str] | None = None,
+              comparator: str = CITY) -> CompareTable:
+        """The chosen neighbourhoods (all of the hub's by default), then hub, city and England."""
+        if comparator == HUB and hub is WHOLE_CITY:
+            raise JsnaInputError("Choose a hub to compare its neighbourhoods with the hub")
+        if comparator == ENGLAND and not self.has_england():
+            raise JsnaInputError(f"The {self.place} pack has no England values to compare with")
+        members = self.hub_neighbourhoods(hub)
+        if neighbourhoods is not None:
+            chosen = set(neighbourhoods)
+            members = [a for a in members if a.code in chosen]
+        columns = list(members)
+        if hub is not WHOLE_CITY:
+            columns.append(self._areas[hub])
+        columns.append(self._areas[self.city_code])
+        if self.has_england():
+            columns.append(self._areas[self.england_code])
+        return CompareTable(self, hub, comparator, columns)
+
+
+class _Row:
+    """Item access to row ``i`` of the pack's column lists."""
+
+    __slots__ = ("columns", "i")
+
+    def __init__(self, columns: dict, i: int):
+        self.columns, self.i = columns, i
+
+    def __getitem__(self, name: str):
+        return self.columns[name][self.i]
+
+
+@dataclass
+class CompareTable:
+    """A selection from a ComparePack: columns are areas, rows are indicators."""
+
+    pack: ComparePack
+    hub: str | None
+    comparator: str
+    areas: list[Area]
+
+    @property
+    def indicators(self) -> list[IndicatorInfo]:
+        return self.pack.indicators
+
+    @property
+    def comparator_name(self) -> str:
+        return self.pack.comparator_name(self.comparator, self.hub)
+
+    def cell(self, area: Area, indicator: IndicatorInfo) -> Cell:
+        return self.pack.cell(area, indicator, self.comparator)
+
+    def long_rows(self) -> list[dict]:
+        """One row per area and indicator, for CSV, XLSX and the command line."""
+        out = []
+        for indicator in self.indicators:
+            for area in self.areas:
+                out.append(long_row(self.cell(area, indicator)))
+        return out
+
+
+LONG_COLUMNS = (
+    "area_code", "area_name", "level", "indicator_id", "indicator", "period", "value", "unit",
+    "lower95", "upper95", "numerator", "denominator", "comparator", "comparator_value",
+    "significance", "rank", "rank_of", "method", "note", "source", "licence",
+)
+
+
+def _number(x: float) -> float | None:
+    return None if x is None or math.isnan(x) else x
+
+
+def long_row(cell: Cell) -> dict:
+    ind = cell.indicator
+    return {
+        "area_code": cell.area.code, "area_name": cell.area.name, "level": cell.area.level,
+        "indicator_id": ind.indicator_id, "indicator": ind.title, "period": cell.period,
+        "value": _number(cell.value), "unit": ind.unit, "lower95": _number(cell.lower),
+        "upper95": _number(cell.upper), "numerator": _number(cell.numerator),
+        "denominator": _number(cell.denominator), "comparator": cell.comparator_name,
+        "comparator_value": _number(cell.comparator_value), "significance": cell.significance,
+        "rank": cell.rank, "rank_of": cell.rank_of or None, "method": cell.method,
+        "note": cell.reason, "source": ind.source, "licence": ind.licence,
+    }
