@@ -1,4 +1,4 @@
-"""The ``jsna`` command line: build a pack, render a hub's maps, export styles.
+"""The ``jsna`` command line: build a pack, render a hub's maps, compare, export styles.
 
 Bad input ends with one line on stderr and exit status 2, never a traceback.
 """
@@ -54,6 +54,21 @@ def _styles(args) -> int:
     return 0
 
 
+def _compare(args) -> int:
+    from .core.compare import ComparePack
+    from .core.compare_export import csv_text, write_csv, write_xlsx
+
+    table = ComparePack(Path(args.pack)).table(args.hub, comparator=args.comparator)
+    if args.format == "xlsx" and not args.out:
+        raise JsnaInputError("--format xlsx needs --out FILE.xlsx")
+    if not args.out:
+        sys.stdout.write(csv_text(table))
+        return 0
+    (write_xlsx if args.format == "xlsx" else write_csv)(table, Path(args.out))
+    print(f"wrote {args.out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="jsna", description="JSNA Area Profiles")
     commands = root.add_subparsers(dest="command", required=True)
@@ -71,6 +86,14 @@ def parser() -> argparse.ArgumentParser:
                       choices=list(DEFAULT_THEMES))
     maps.add_argument("--dpi", type=int, default=96)
     maps.set_defaults(run=_maps)
+    compare = commands.add_parser(
+        "compare", help="compare a hub's neighbourhoods with the hub, city and England")
+    compare.add_argument("--pack", required=True)
+    compare.add_argument("--hub", help="hub name (default: all the city's neighbourhoods)")
+    compare.add_argument("--comparator", choices=["city", "hub", "england"], default="city")
+    compare.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    compare.add_argument("--out", help="file to write (default for csv: standard output)")
+    compare.set_defaults(run=_compare)
     styles = commands.add_parser("export-styles", help="write the pack's styles as .qml files")
     styles.add_argument("--pack", required=True)
     styles.add_argument("--out-dir", required=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qgis.core import Qgis, QgsProject
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QAction, QFileDialog
 
 from .core import schema
@@ -21,6 +22,8 @@ class JsnaProfilesPlugin:
         self.actions: list[QAction] = []
         self.toolbar = None
         self.pack = None
+        self.compare_panel = None
+        self._compare_packs: dict = {}
 
     def initGui(self) -> None:  # noqa: N802 - QGIS's name
         self.toolbar = self.iface.addToolBar(TITLE)
@@ -31,6 +34,9 @@ class JsnaProfilesPlugin:
         self._add("fuel_poverty", "Map fuel poverty", lambda: self.apply_theme("fuel_poverty"))
         self._add("air_quality", "Map air quality", lambda: self.apply_theme("air_quality"))
         self._add("indicator", "Map any indicator…", self.style_dialog)
+        self._add("compare", "Compare neighbourhoods…", self.show_compare_panel)
+        QgsProject.instance().readProject.connect(self._project_read)
+        QgsProject.instance().cleared.connect(self._project_cleared)
 
     def _add(self, name: str, text: str, slot) -> QAction:
         action = QAction(icon(name), text, self.iface.mainWindow())
@@ -42,6 +48,13 @@ class JsnaProfilesPlugin:
         return action
 
     def unload(self) -> None:
+        QgsProject.instance().readProject.disconnect(self._project_read)
+        QgsProject.instance().cleared.disconnect(self._project_cleared)
+        if self.compare_panel is not None:
+            self.compare_panel.save_state()
+            self.iface.removeDockWidget(self.compare_panel)
+            self.compare_panel.deleteLater()
+            self.compare_panel = None
         for action in self.actions:
             self.iface.removePluginMenu(MENU, action)
             self.toolbar.removeAction(action)
@@ -52,6 +65,7 @@ class JsnaProfilesPlugin:
             self.toolbar.deleteLater()
             self.toolbar = None
         self.pack = None
+        self._compare_packs.clear()
 
     # Messages -----------------------------------------------------------------------------
     def _error(self, exc: Exception) -> None:
@@ -88,6 +102,8 @@ class JsnaProfilesPlugin:
                  if "approximate" in str(f["membership_note"])]
         self._info(f"Opened the {self.pack.contents.place} data pack. Hub membership: "
                    + ("; ".join(notes) if notes else "as published"))
+        if self.compare_panel is not None and self.compare_panel.isVisible():
+            self.show_compare_panel()
         return self.pack
 
     def _require_pack(self):
@@ -113,3 +129,57 @@ class JsnaProfilesPlugin:
         if dialog.exec():
             theme, level, options = dialog.choice()
             self.apply_theme(theme, level, **options)
+
+    # Compare panel -----------------------------------------------------------------------------
+    def compare_pack(self):
+        """The open pack's comparison data, computed once per pack file."""
+        from .core.compare import ComparePack
+
+        path = self._require_pack().contents.path.resolve()
+        if path not in self._compare_packs:
+            self._compare_packs[path] = ComparePack(path)
+        return self._compare_packs[path]
+
+    def show_compare_panel(self):
+        """Open the compare dock on the open pack, with the choices saved in the project."""
+        from .ui.compare_panel import STATE_SCOPE, ComparePanel
+
+        try:
+            compare = self.compare_pack()
+        except JsnaInputError as exc:
+            self._error(exc)
+            return None
+        if self.compare_panel is None:
+            self.compare_panel = ComparePanel(self.iface.mainWindow())
+            self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.compare_panel)
+        if self.compare_panel.compare is not compare or self.compare_panel.loaded is not self.pack:
+            self.compare_panel.set_pack(compare, self.pack, self.iface.mapCanvas())
+            self.compare_panel.restore_state()
+        self.compare_panel.show()
+        self.compare_panel.raise_()
+        QgsProject.instance().writeEntry(STATE_SCOPE, "compare/open", True)
+        return self.compare_panel
+
+    def _project_read(self, *_args) -> None:
+        """A project holding a pack group: re-attach the pack, and the panel if it was open."""
+        from .layers.pack import PACK_PROPERTY, open_pack
+        from .ui.compare_panel import STATE_SCOPE
+
+        project = QgsProject.instance()
+        groups = [g for g in project.layerTreeRoot().findGroups(True)
+                  if g.customProperty(PACK_PROPERTY)]
+        if not groups:
+            return
+        try:
+            self.pack = open_pack(groups[0].customProperty(PACK_PROPERTY), project)
+        except JsnaInputError as exc:
+            self._error(exc)
+            return
+        if project.readBoolEntry(STATE_SCOPE, "compare/open", False)[0]:
+            self.show_compare_panel()
+
+    def _project_cleared(self) -> None:
+        self.pack = None
+        if self.compare_panel is not None:
+            self.compare_panel.hide()
+            self.compare_panel.compare = None

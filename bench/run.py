@@ -1,7 +1,9 @@
-"""Benchmarks (not tests): build and open the Coventry pack, with a bare-PyQGIS floor.
+"""Benchmarks (not tests): build and open the Coventry pack, with a bare-PyQGIS floor, and
+update the compare panel on the Coventry pack and an England-wide one.
 
 Writes build/bench.json and prints the figures. Each figure is the median of several runs.
-Targets on a 2-core machine: build_pack_s < 15; open_pack_s < 1 and <= 1.3 x open_pack_floor_s.
+Targets on a 2-core machine: build_pack_s < 15; open_pack_s < 1 and <= 1.3 x open_pack_floor_s;
+compare_update_ms < 30 (Coventry), compare_update_england_ms < 200 (6,791 neighbourhoods).
 """
 
 from __future__ import annotations
@@ -81,9 +83,38 @@ def open_floor(pack: Path) -> None:
     project.clear()
 
 
+def compare_update_ms(pack: Path, rounds: int = 5, hubs: int = 20) -> dict:
+    """Median time to switch hub in the compare panel: recompute, then paint table and spine."""
+    from qgis.gui import QgsMapCanvas
+
+    from jsna_profiles.core.compare import ComparePack
+    from jsna_profiles.ui.compare_panel import ComparePanel
+
+    start = time.perf_counter()
+    compare = ComparePack(pack)
+    load_s = time.perf_counter() - start
+    panel = ComparePanel()
+    panel.resize(900, 1000)
+    panel.show()
+    panel.set_pack(compare, None, QgsMapCanvas())
+    choices = compare.hubs[:hubs] + [None] if len(compare.neighbourhoods) < 500 else \
+        compare.hubs[:hubs]
+    times = []
+    for _ in range(rounds):
+        for hub in choices:
+            begin = time.perf_counter()
+            panel.set_hub(hub)
+            panel.view.viewport().grab()
+            panel.spine.grab()
+            times.append(time.perf_counter() - begin)
+    panel.close()
+    return {"load_s": load_s, "update_ms": statistics.median(times) * 1000}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sources", default=str(ROOT.parent / "shared" / "data" / "raw"))
+    parser.add_argument("--england", default=str(ROOT.parent / "shared" / "data" / "england"))
     parser.add_argument("--out", default=str(ROOT / "build" / "bench.json"))
     args = parser.parse_args()
     from jsna_profiles.builder.pack import build_pack
@@ -97,6 +128,19 @@ def main() -> int:
     results["open_pack_s"] = median_time(lambda: open_with_plugin(pack), 7)
     results["open_pack_floor_s"] = median_time(lambda: open_floor(pack), 7)
     results["open_pack_vs_floor"] = results["open_pack_s"] / results["open_pack_floor_s"]
+    coventry = compare_update_ms(pack)
+    results["compare_load_s"] = coventry["load_s"]
+    results["compare_update_ms"] = coventry["update_ms"]
+    if Path(args.england).is_dir():
+        from england_pack import build_england_compare_pack
+
+        england = build_england_compare_pack(Path(args.england),
+                                             ROOT / "build" / "bench" / "england_compare.gpkg")
+        figures = compare_update_ms(england)
+        results["compare_load_england_s"] = figures["load_s"]
+        results["compare_update_england_ms"] = figures["update_ms"]
+    else:
+        print(f"England files not found at {args.england}: compare_update_england_ms not measured")
     results = {k: round(v, 4) for k, v in results.items()}
     existing = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
     existing.update(results)

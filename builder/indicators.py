@@ -101,8 +101,10 @@ def rows(indicator_id: str, codes, values, numerator=None, denominator=None, low
 
 def _filtered(frame: pd.DataFrame, code_column: str, la_column: str | None, la_code: str,
               known: set, path: Path, report: BuildReport) -> pd.DataFrame:
-    """Keep the authority's rows (by its LA column when the source has one), report the rest."""
-    if la_column and la_column in frame.columns:
+    """Keep the authority's rows (by its LA column when the source has one), report the rest.
+
+    A place that is England itself keeps every row."""
+    if la_column and la_column in frame.columns and la_code != ENGLAND_CODE:
         frame = frame[frame[la_column].str.strip() == la_code]
     report_unmatched(frame[code_column], known, path, report)
     return frame[frame[code_column].isin(known)].reset_index(drop=True)

@@ -186,7 +186,7 @@ def _checksum(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _write_table(frame: pd.DataFrame, path: Path, layer: str) -> None:
+def write_table(frame: pd.DataFrame, path: Path, layer: str) -> None:
     """Write an attribute-only GeoPackage table (registered as 'attributes' in gpkg_contents)."""
     import fiona
 
@@ -279,16 +279,16 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
                              (sites, schema.MONITORING_SITES)):
             _write_layer(frame, tmp, layer)
         catalogue_rows = pd.DataFrame([ind.as_row() for ind in catalogue.CATALOGUE])
-        _write_table(catalogue_rows[list(schema.CATALOGUE_COLUMNS)], tmp, schema.CATALOGUE)
-        _write_table(values, tmp, schema.VALUES)
+        write_table(catalogue_rows[list(schema.CATALOGUE_COLUMNS)], tmp, schema.CATALOGUE)
+        write_table(values, tmp, schema.VALUES)
         lookup = areas[["code", "neighbourhood_code", "hub", "hub_basis"]].sort_values("code")
-        _write_table(lookup, tmp, schema.HUB_LOOKUP)
+        write_table(lookup, tmp, schema.HUB_LOOKUP)
         grids = []
         for path in sorted(sources.glob("*.csv")):
             if grid.is_background_grid(path):
                 grids += grid.write_grids(path, tmp, tuple(areas.total_bounds))
         info = _pack_info(config, sources, hub_lookup or config.hub_lookup, grids, report)
-        _write_table(info, tmp, schema.PACK_INFO)
+        write_table(info, tmp, schema.PACK_INFO)
         if with_styles:
             from ..layers.pack_styles import save_default_styles
             save_default_styles(tmp)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ WHOLE_CITY = None  # the hub choice meaning "all the city's neighbourhoods"
 METHOD_WILSON = "Wilson score"
 METHOD_COUNT = "Byar's method (exact Poisson below 10)"
 METHOD_SOURCE = "published by the source"
+MEDIAN_CENTRE = "median of the neighbourhoods (no city figure in the pack)"
 COUNT_NOT_COMPARED = "counts are not compared between areas of different size"
 
 
@@ -329,6 +330,37 @@ class ComparePack:
         return Cell(area, indicator, nan, nan, nan, nan, nan, indicator.period, "", "", nan, "",
                     None, 0, reason)
 
+    def spine_rows(self, area_code: str) -> list[SpineRow]:
+        """Fingertips-style spine rows for one area against the city's neighbourhoods.
+
+        Counts are left out: their spread only reflects the size of areas.
+        """
+        area = self.area(area_code)
+        rows = []
+        for ind in self.indicators:
+            if ind.value_type == "count":
+                continue
+            summary = self.spine.get(ind.indicator_id)
+            cell = self.cell(area, ind, CITY)
+            if summary is None:
+                rows.append(SpineRow(ind, cell, float("nan"), "", None, {}))
+                continue
+            city = self._value_of_code(self.city_code, ind)
+            if math.isnan(city):
+                centre, label = summary["median"], MEDIAN_CENTRE
+            else:
+                centre, label = city, f"{self.place} average"
+            keys = ("worst", "q25", "q75", "best")
+            positions = {k: st.spine_position(summary[k], centre, summary) for k in keys}
+            if cell.has_value:
+                positions["value"] = st.spine_position(cell.value, centre, summary)
+            rows.append(SpineRow(ind, cell, centre, label, summary, positions))
+        return rows
+
+    def _value_of_code(self, code: str, indicator: IndicatorInfo) -> float:
+        i = self._row.get((code, indicator.indicator_id))
+        return float("nan") if i is None else float(self._columns["value"][i])
+
     def table(self, hub: str | None = WHOLE_CITY, neighbourhoods: Sequence[str] | None = None,
               comparator: str = CITY) -> CompareTable:
         """The chosen neighbourhoods (all of the hub's by default), then hub, city and England."""
@@ -347,6 +379,18 @@ class ComparePack:
         if self.has_england():
             columns.append(self._areas[self.england_code])
         return CompareTable(self, hub, comparator, columns)
+
+
+@dataclass(frozen=True)
+class SpineRow:
+    """One indicator on the spine chart; positions run from 0 (worst end) to 1 (best end)."""
+
+    indicator: IndicatorInfo
+    cell: Cell
+    centre: float
+    centre_label: str
+    summary: dict | None
+    positions: dict
 
 
 class _Row:

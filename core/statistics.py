@@ -145,11 +145,12 @@ def spine_summary(values, polarity: str) -> dict | None:
     v = v[~np.isnan(v)]
     if v.size == 0:
         return None
-    q25, q75 = np.percentile(v, [25, 75])
+    q25, median, q75 = np.percentile(v, [25, 50, 75])
     low, high = float(v.min()), float(v.max())
     # 'worst' is drawn at the left; with no polarity that is the lowest value, as in Fingertips
     worst, best = (high, low) if polarity == s.POLARITY_LOW_GOOD else (low, high)
-    return {"worst": worst, "q25": float(q25), "q75": float(q75), "best": best, "count": int(v.size)}
+    return {"worst": worst, "q25": float(q25), "q75": float(q75), "best": best,
+            "median": float(median), "count": int(v.size)}
 
 
 def spine_position(value: float, centre: float, summary: dict) -> float:

@@ -32,6 +32,7 @@ from qgis.PyQt.QtGui import QColor, QFont
 from ..core import schema
 from ..core.catalogue import BY_ID, Indicator
 from ..core.errors import JsnaInputError
+from ..core.formatting import format_value, range_label
 
 ROLE_PROPERTY = "jsna/role"
 
@@ -89,23 +90,6 @@ def deprivation_renderer(layer: QgsVectorLayer, stem: str = "imd") -> str:
     layer.setRenderer(QgsCategorizedSymbolRenderer(field, categories))
     indicator = BY_ID[field]
     return f"{indicator.title}, {indicator.period} · {indicator.source.publisher}"
-
-
-def _precision(indicator: Indicator) -> int:
-    return 1 if indicator.unit in ("%", "years", "km") or indicator.value_type == "proportion" \
-        else 2
-
-
-def format_value(indicator: Indicator, value: float) -> str:
-    """A value as legends and labels show it: fixed precision, with the unit where short."""
-    unit = "%" if indicator.unit == "%" else f" {indicator.unit}" \
-        if indicator.unit in ("km", "years") else ""
-    return f"{value:.{_precision(indicator)}f}{unit}"
-
-
-def range_label(indicator: Indicator, low: float, high: float) -> str:
-    precision = _precision(indicator)
-    return f"{low:.{precision}f} – {format_value(indicator, high)}"
 
 
 def graduated_renderer(layer: QgsVectorLayer, indicator_id: str, method: str = "quantile",

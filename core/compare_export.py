@@ -1,0 +1,142 @@
+"""The comparison table as CSV, XLSX and tab-separated text for the clipboard.
+
+Files are written to a temporary file beside the target and renamed, so a failure never leaves a
+partial file or damages an existing one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from . import statistics as st
+from .compare import LONG_COLUMNS, CompareTable
+from .errors import JsnaInputError
+from .formatting import format_value
+
+# Fingertips' significance colours: (fill, text).
+SIGNIFICANCE_COLOURS = {
+    st.BETTER: ("#92D050", "#000000"),
+    st.SIMILAR: ("#FFC000", "#000000"),
+    st.WORSE: ("#C00000", "#FFFFFF"),
+    st.HIGHER: ("#5555E6", "#FFFFFF"),
+    st.LOWER: ("#BED2FF", "#000000"),
+}
+SIGNIFICANCE_SHORT = {
+    st.BETTER: "Better", st.SIMILAR: "Similar", st.WORSE: "Worse", st.HIGHER: "Higher",
+    st.LOWER: "Lower", st.NOT_TESTED: "Not tested",
+}
+SIGNIFICANCE_LABELS = {
+    st.BETTER: "Significantly better", st.SIMILAR: "Not significantly different",
+    st.WORSE: "Significantly worse", st.HIGHER: "Significantly higher",
+    st.LOWER: "Significantly lower", st.NOT_TESTED: "Not tested",
+}
+
+
+def grid(table: CompareTable) -> list[list[str]]:
+    """Header plus one row per indicator: the figures as the panel shows them."""
+    header = ["Domain", "Indicator", "Period", "Unit"] + [a.name for a in table.areas]
+    rows = [header]
+    for ind in table.indicators:
+        cells = [table.cell(area, ind) for area in table.areas]
+        rows.append([ind.domain, ind.title, ind.period, ind.unit]
+                    + [format_value(ind, c.value) for c in cells])
+    return rows
+
+
+def to_tsv(table: CompareTable) -> str:
+    """Tab-separated text: pastes into Excel and Word as a table."""
+    return "\n".join("\t".join(_clean(v) for v in row) for row in grid(table)) + "\n"
+
+
+def _clean(text: str) -> str:
+    return str(text).replace("\t", " ").replace("\n", " ")
+
+
+def csv_text(table: CompareTable) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=LONG_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table.long_rows())
+    return buffer.getvalue()
+
+
+def replace_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` then rename tmp to ``path``; a clear error when the folder is unusable."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise JsnaInputError(f"Folder not found: {path.parent}")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise JsnaInputError(f"Cannot write in {path.parent}: {exc.strerror}") from None
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except PermissionError as exc:
+        raise JsnaInputError(f"Cannot write {path.name}: {exc.strerror} (is it open elsewhere?)") \
+            from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_csv(table: CompareTable, path: str | Path) -> Path:
+    """UTF-8 with a byte-order mark, so Excel reads names like "Naul's Mill" and dashes right."""
+    text = csv_text(table)
+    return replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8-sig"))
+
+
+def write_xlsx(table: CompareTable, path: str | Path) -> Path:
+    """A workbook: the coloured comparison, the long data with limits, and the sources."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Comparison"
+    place = table.pack.place
+    title = f"{table.hub or place}: neighbourhoods compared with {table.comparator_name}"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=13)
+    rows = grid(table)
+    sheet.append(rows[0])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for r, ind in enumerate(table.indicators, start=3):
+        sheet.append(rows[r - 2])
+        for c, area in enumerate(table.areas, start=5):
+            colours = SIGNIFICANCE_COLOURS.get(table.cell(area, ind).significance)
+            if colours:
+                fill, text = colours
+                target = sheet.cell(row=r, column=c)
+                target.fill = PatternFill("solid", fgColor=fill[1:])
+                target.font = Font(color=text[1:])
+    key_row = len(table.indicators) + 4
+    sheet.cell(row=key_row, column=1, value=f"Colours: significance against {table.comparator_name} "
+               "(95% confidence interval)").font = Font(italic=True)
+    for i, (outcome, (fill, text)) in enumerate(SIGNIFICANCE_COLOURS.items(), start=1):
+        cell = sheet.cell(row=key_row + i, column=1, value=SIGNIFICANCE_LABELS[outcome])
+        cell.fill = PatternFill("solid", fgColor=fill[1:])
+        cell.font = Font(color=text[1:])
+    sheet.column_dimensions["A"].width = 26
+    sheet.column_dimensions["B"].width = 48
+    sheet.freeze_panes = "E3"
+
+    data = book.create_sheet("Data")
+    data.append(list(LONG_COLUMNS))
+    for row in table.long_rows():
+        data.append([row[c] for c in LONG_COLUMNS])
+    sources = book.create_sheet("Sources")
+    sources.append(["Indicator", "Period", "Source", "Licence", "Attribution"])
+    for ind in table.indicators:
+        sources.append([ind.title, ind.period, ind.source, ind.licence, ind.attribution])
+    return replace_atomically(path, lambda tmp: book.save(tmp))

@@ -1,0 +1,445 @@
+"""The 'Compare neighbourhoods' dock: a hub's neighbourhoods against the hub, city and England.
+
+It presents a ComparePack (core) and delegates map work to layers/: choosing a neighbourhood
+selects and zooms to it, selecting on the map chooses it here, choosing an indicator restyles the
+map. Its choices are kept in the QGIS project.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsProject
+from qgis.gui import QgsDockWidget
+from qgis.PyQt.QtCore import QItemSelectionModel, Qt, pyqtSignal
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import compare as cmp
+from ..core import schema as s
+from ..core.compare_export import SIGNIFICANCE_COLOURS, SIGNIFICANCE_SHORT, to_tsv, write_csv, write_xlsx
+from ..core.errors import JsnaInputError
+from .compare_model import FIXED_COLUMNS, CompareTableModel
+from .spine_chart import SpineChart
+
+STATE_SCOPE = "jsna_area_profiles"
+CODE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class ComparePanel(QgsDockWidget):
+    """Hub, comparator and neighbourhood choices; the table; the spine chart; exports."""
+
+    indicatorChosen = pyqtSignal(str)  # noqa: N815 - Qt signal naming
+    neighbourhoodChosen = pyqtSignal(str)  # noqa: N815
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Compare neighbourhoods", parent)
+        self.setObjectName("JsnaComparePanel")
+        self.compare: cmp.ComparePack | None = None
+        self.loaded = None  # layers.pack.LoadedPack, when the pack's layers are in the project
+        self.canvas = None
+        self.table: cmp.CompareTable | None = None
+        self.current_code: str | None = None
+        self._updating = False
+        self._build()
+
+    # Layout ------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        choices = QHBoxLayout()
+        self.hub_combo = QComboBox(body)
+        self.hub_combo.setObjectName("hub")
+        self.comparator_combo = QComboBox(body)
+        self.comparator_combo.setObjectName("comparator")
+        choices.addWidget(QLabel("Hub:", body))
+        choices.addWidget(self.hub_combo, 1)
+        choices.addWidget(QLabel("Compare with:", body))
+        choices.addWidget(self.comparator_combo, 1)
+        layout.addLayout(choices)
+
+        splitter = QSplitter(Qt.Orientation.Vertical, body)
+        self.neighbourhood_list = QListWidget(splitter)
+        self.neighbourhood_list.setObjectName("neighbourhoods")
+        self.neighbourhood_list.setToolTip("Tick the neighbourhoods to show; choose one to see it "
+                                           "on the map and in the spine chart")
+        self.model = CompareTableModel(self)
+        self.view = QTableView(splitter)
+        self.view.setObjectName("compare_table")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        header = self.view.horizontalHeader()
+        header.setDefaultSectionSize(104)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.spine = SpineChart()
+        self.spine.setObjectName("spine_chart")
+        scroll = QScrollArea(splitter)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.spine)
+        splitter.setSizes([110, 320, 300])
+        layout.addWidget(splitter, 1)
+
+        self.legend = QLabel(body)
+        self.legend.setWordWrap(True)
+        layout.addWidget(self.legend)
+        buttons = QHBoxLayout()
+        for name, text, slot in (("export_csv", "Export CSV…", self.export_csv_dialog),
+                                 ("export_xlsx", "Export Excel…", self.export_xlsx_dialog),
+                                 ("copy", "Copy table", self.copy_table),
+                                 ("save_chart", "Save chart…", self.save_chart_dialog)):
+            button = QPushButton(text, body)
+            button.setObjectName(name)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        self.status = QLabel(body)
+        self.status.setObjectName("status")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.setWidget(body)
+
+        self.hub_combo.currentIndexChanged.connect(self._hub_changed)
+        self.comparator_combo.currentIndexChanged.connect(self._choices_changed)
+        self.neighbourhood_list.itemChanged.connect(self._choices_changed)
+        self.neighbourhood_list.currentItemChanged.connect(self._current_item_changed)
+        self.view.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.view.horizontalHeader().sectionClicked.connect(self._column_clicked)
+
+    # Pack --------------------------------------------------------------------------------------
+    def set_pack(self, compare: cmp.ComparePack, loaded=None, canvas=None) -> None:
+        """Show a pack; ``loaded`` and ``canvas`` link it to the map when given."""
+        self._disconnect_map()
+        self.compare, self.loaded, self.canvas = compare, loaded, canvas
+        self._updating = True
+        self.hub_combo.clear()
+        self.hub_combo.addItem(f"Whole {compare.place} (all neighbourhoods)", None)
+        for hub in compare.hubs:
+            self.hub_combo.addItem(hub, hub)
+        self.comparator_combo.clear()
+        self.comparator_combo.addItem(f"{compare.place} average", cmp.CITY)
+        self.comparator_combo.addItem("Hub", cmp.HUB)
+        self.comparator_combo.addItem("England", cmp.ENGLAND)
+        self._enable_comparator(cmp.ENGLAND, compare.has_england(),
+                                f"The {compare.place} pack has no England values")
+        self._updating = False
+        if self._neighbourhood_layer() is not None:
+            self._neighbourhood_layer().selectionChanged.connect(self._map_selection_changed)
+        self._hub_changed()
+
+    def _neighbourhood_layer(self):
+        if self.loaded is None:
+            return None
+        return self.loaded.layers.get(s.NEIGHBOURHOODS)
+
+    def _disconnect_map(self) -> None:
+        layer = self._neighbourhood_layer()
+        if layer is not None:
+            try:
+                layer.selectionChanged.disconnect(self._map_selection_changed)
+            except (TypeError, RuntimeError):
+                pass  # already gone with its layer
+
+    def _enable_comparator(self, key: str, enabled: bool, why: str = "") -> None:
+        index = self.comparator_combo.findData(key)
+        item = self.comparator_combo.model().item(index)
+        item.setEnabled(enabled)
+        item.setToolTip("" if enabled else why)
+        if not enabled and self.comparator_combo.currentIndex() == index:
+            self.comparator_combo.setCurrentIndex(self.comparator_combo.findData(cmp.CITY))
+
+    # Choices -----------------------------------------------------------------------------------
+    @property
+    def hub(self) -> str | None:
+        return self.hub_combo.currentData()
+
+    @property
+    def comparator(self) -> str:
+        return self.comparator_combo.currentData() or cmp.CITY
+
+    def checked_codes(self) -> list[str]:
+        items = (self.neighbourhood_list.item(i) for i in range(self.neighbourhood_list.count()))
+        return [i.data(CODE_ROLE) for i in items if i.checkState() == Qt.CheckState.Checked]
+
+    def set_hub(self, hub: str | None) -> None:
+        index = self.hub_combo.findData(hub)
+        if index < 0:
+            raise JsnaInputError(f"No hub called '{hub}' in this pack")
+        self.hub_combo.setCurrentIndex(index)
+
+    def set_comparator(self, key: str) -> None:
+        self.comparator_combo.setCurrentIndex(self.comparator_combo.findData(key))
+
+    def set_checked(self, codes: list[str]) -> None:
+        self._updating = True
+        for i in range(self.neighbourhood_list.count()):
+            item = self.neighbourhood_list.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.data(CODE_ROLE) in codes
+                               else Qt.CheckState.Unchecked)
+        self._updating = False
+        self.refresh()
+
+    def _hub_changed(self, *_args) -> None:
+        if self._updating or self.compare is None:
+            return
+        self._updating = True
+        self._enable_comparator(cmp.HUB, self.hub is not None, "Choose a hub first")
+        self.neighbourhood_list.clear()
+        for area in self.compare.hub_neighbourhoods(self.hub):
+            item = QListWidgetItem(area.name, self.neighbourhood_list)
+            item.setData(CODE_ROLE, area.code)
+            item.setToolTip(f"{area.code} ({area.hub})")
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+        if self.current_code not in {a.code for a in self.compare.hub_neighbourhoods(self.hub)}:
+            self.current_code = None
+        self._updating = False
+        self.refresh()
+
+    def _choices_changed(self, *_args) -> None:
+        if not self._updating:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the table and spine chart for the current choices and save them."""
+        if self.compare is None:
+            return
+        try:
+            self.table = self.compare.table(self.hub, self.checked_codes(), self.comparator)
+        except JsnaInputError as exc:
+            self.show_status(str(exc), error=True)
+            return
+        self.model.set_table(self.table)
+        self.view.clearSpans()
+        for row in self.model.domain_rows():
+            self.view.setSpan(row, 0, 1, self.model.columnCount())
+        self.view.setColumnWidth(0, 300)
+        self.view.setColumnWidth(1, 70)
+        self._update_legend()
+        self._update_spine()
+        self.save_state()
+
+    def _update_legend(self) -> None:
+        name = self.table.comparator_name
+        chips = " ".join(
+            f'<span style="background:{fill};color:{text}">&nbsp;{SIGNIFICANCE_SHORT[key]}&nbsp;</span>'
+            for key, (fill, text) in SIGNIFICANCE_COLOURS.items())
+        self.legend.setText(f"Compared with {name} (95% confidence intervals): {chips}. "
+                            "Uncoloured: not tested (hover for why).")
+
+    def _update_spine(self) -> None:
+        code = self.current_code or next(iter(self.checked_codes()), None)
+        if code is None:
+            self.spine.set_rows("Choose a neighbourhood", [])
+            return
+        area = self.compare.area(code)
+        self.spine.set_rows(f"{area.name} compared with {self.compare.place}'s neighbourhoods",
+                            self.compare.spine_rows(code))
+
+    # Neighbourhood <-> map ------------------------------------------------------------------------
+    def choose_neighbourhood(self, code: str, zoom: bool = True) -> None:
+        """Make ``code`` the current neighbourhood: list, spine chart, map selection."""
+        self.current_code = code
+        for i in range(self.neighbourhood_list.count()):
+            item = self.neighbourhood_list.item(i)
+            if item.data(CODE_ROLE) == code:
+                self._updating = True
+                self.neighbourhood_list.setCurrentItem(item)
+                self._updating = False
+        self._update_spine()
+        self._select_on_map([code], zoom)
+        self.save_state()
+        self.neighbourhoodChosen.emit(code)
+
+    def _current_item_changed(self, current, _previous) -> None:
+        if current is not None and not self._updating:
+            self.choose_neighbourhood(current.data(CODE_ROLE))
+
+    def _column_clicked(self, section: int) -> None:
+        if self.table is None or section < len(FIXED_COLUMNS):
+            return
+        area = self.table.areas[section - len(FIXED_COLUMNS)]
+        if area.level == s.LEVEL_NEIGHBOURHOOD:
+            self.choose_neighbourhood(area.code)
+
+    def _select_on_map(self, codes: list[str], zoom: bool) -> None:
+        from ..layers.selection import select_codes
+
+        layer = self._neighbourhood_layer()
+        if layer is None:
+            return
+        self._updating = True
+        try:
+            extent = select_codes(layer, codes)
+        finally:
+            self._updating = False
+        if zoom and self.canvas is not None and not extent.isEmpty():
+            extent.scale(1.4)
+            self.canvas.setExtent(extent)
+            self.canvas.flashFeatureIds(layer, layer.selectedFeatureIds())
+            self.canvas.refresh()
+
+    def _map_selection_changed(self, *_args) -> None:
+        if self._updating or self.compare is None:
+            return
+        from ..layers.selection import selected_codes
+
+        codes = [c for c in selected_codes(self._neighbourhood_layer())
+                 if c in self.compare.neighbourhoods]
+        if not codes:
+            return
+        code = codes[0]
+        hub = self.compare.neighbourhoods[code].hub
+        if self.hub is not None and hub != self.hub:
+            self.set_hub(hub if hub in self.compare.hubs else None)
+        if code not in self.checked_codes():
+            self.set_checked(self.checked_codes() + [code])
+        self.current_code = code
+        for i in range(self.neighbourhood_list.count()):
+            if self.neighbourhood_list.item(i).data(CODE_ROLE) == code:
+                self._updating = True
+                self.neighbourhood_list.setCurrentRow(i)
+                self._updating = False
+        self._update_spine()
+        self.save_state()
+
+    # Indicator -> map style ----------------------------------------------------------------------
+    def choose_indicator(self, indicator_id: str) -> None:
+        row = self.model.row_of(indicator_id)
+        if row < 0:
+            raise JsnaInputError(f"'{indicator_id}' is not in the comparison")
+        self.view.selectionModel().setCurrentIndex(
+            self.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    def _row_changed(self, current, _previous) -> None:
+        indicator = self.model.indicator_at(current.row())
+        if indicator is None:
+            return
+        self.save_state()
+        self.indicatorChosen.emit(indicator.indicator_id)
+        if self.loaded is None:
+            return
+        from ..layers.themes import apply_theme
+
+        try:
+            title = apply_theme(self.loaded, "indicator", s.LEVEL_NEIGHBOURHOOD,
+                                indicator_id=indicator.indicator_id)
+        except JsnaInputError as exc:
+            self.show_status(f"Map not restyled: {exc}", error=True)
+            return
+        self.show_status(f"Map: {title}")
+        if self.canvas is not None:
+            self.canvas.refresh()
+
+    # Exports -----------------------------------------------------------------------------------
+    def export_csv(self, path: str | Path) -> Path:
+        return write_csv(self._require_table(), path)
+
+    def export_xlsx(self, path: str | Path) -> Path:
+        return write_xlsx(self._require_table(), path)
+
+    def copy_table(self) -> str:
+        text = to_tsv(self._require_table())
+        QApplication.clipboard().setText(text)
+        self.show_status("Table copied: paste into Excel or Word")
+        return text
+
+    def _require_table(self) -> cmp.CompareTable:
+        if self.table is None:
+            raise JsnaInputError("Open a data pack first")
+        return self.table
+
+    def _save_dialog(self, title: str, name: str, filters: str):
+        path, _ = QFileDialog.getSaveFileName(self, title, name, filters)
+        return path
+
+    def _run_export(self, action, path: str) -> None:
+        if not path:
+            return
+        try:
+            written = action(path)
+        except JsnaInputError as exc:
+            self.show_status(str(exc), error=True)
+            return
+        self.show_status(f"Wrote {written}")
+
+    def _file_stem(self) -> str:
+        return (self.hub or (self.compare.place if self.compare else "comparison")).replace(
+            "/", "-") + "_comparison"
+
+    def export_csv_dialog(self) -> None:
+        self._run_export(self.export_csv, self._save_dialog("Export comparison as CSV",
+                                                            f"{self._file_stem()}.csv", "CSV (*.csv)"))
+
+    def export_xlsx_dialog(self) -> None:
+        self._run_export(self.export_xlsx, self._save_dialog(
+            "Export comparison as Excel", f"{self._file_stem()}.xlsx", "Excel workbook (*.xlsx)"))
+
+    def save_chart_dialog(self) -> None:
+        path = self._save_dialog("Save spine chart", f"{self._file_stem()}_spine.png",
+                                 "PNG image (*.png);;SVG drawing (*.svg)")
+        self._run_export(self.spine.export_svg if path.lower().endswith(".svg")
+                         else self.spine.export_png, path)
+
+    def show_status(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet("color: #B00020" if error else "")
+        self.status.setText(text)
+
+    # Project state ------------------------------------------------------------------------------
+    def save_state(self, project: QgsProject | None = None) -> None:
+        if self.compare is None or self._updating:
+            return
+        project = project or QgsProject.instance()
+        all_codes = [self.neighbourhood_list.item(i).data(CODE_ROLE)
+                     for i in range(self.neighbourhood_list.count())]
+        unchecked = [c for c in all_codes if c not in set(self.checked_codes())]
+        indicator = self.model.indicator_at(self.view.currentIndex().row())
+        for key, value in (("compare/hub", self.hub or ""), ("compare/comparator", self.comparator),
+                           ("compare/current", self.current_code or ""),
+                           ("compare/indicator", indicator.indicator_id if indicator else "")):
+            project.writeEntry(STATE_SCOPE, key, value)
+        project.writeEntry(STATE_SCOPE, "compare/unchecked", unchecked)
+
+    def restore_state(self, project: QgsProject | None = None) -> None:
+        """Re-apply the choices saved in the project (unknown names are ignored)."""
+        project = project or QgsProject.instance()
+        hub, _ = project.readEntry(STATE_SCOPE, "compare/hub", "")
+        comparator, _ = project.readEntry(STATE_SCOPE, "compare/comparator", cmp.CITY)
+        current, _ = project.readEntry(STATE_SCOPE, "compare/current", "")
+        indicator, _ = project.readEntry(STATE_SCOPE, "compare/indicator", "")
+        unchecked, _ = project.readListEntry(STATE_SCOPE, "compare/unchecked", [])
+        if hub and self.hub_combo.findData(hub) >= 0:
+            self.set_hub(hub)
+        all_codes = [self.neighbourhood_list.item(i).data(CODE_ROLE)
+                     for i in range(self.neighbourhood_list.count())]
+        if unchecked:
+            self.set_checked([c for c in all_codes if c not in set(unchecked)])
+        index = self.comparator_combo.findData(comparator)
+        if index >= 0 and self.comparator_combo.model().item(index).isEnabled():
+            self.comparator_combo.setCurrentIndex(index)
+        if current in all_codes:
+            self.choose_neighbourhood(current, zoom=False)
+        if indicator and self.model.row_of(indicator) >= 0:
+            self.choose_indicator(indicator)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._disconnect_map()
+        super().closeEvent(event)
