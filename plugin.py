@@ -154,7 +154,6 @@ class JsnaProfilesPlugin:
             self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.compare_panel)
         if self.compare_panel.compare is not compare or self.compare_panel.loaded is not self.pack:
             self.compare_panel.set_pack(compare, self.pack, self.iface.mapCanvas())
-            self.compare_panel.restore_state()
         self.compare_panel.show()
         self.compare_panel.raise_()
         QgsProject.instance().writeEntry(STATE_SCOPE, "compare/open", True)

@@ -319,11 +319,11 @@ class ComparePack:
         return ""
 
     def _empty_cell(self, area: Area, indicator: IndicatorInfo, comparator: str) -> Cell:
-        if indicator.levels and area.level not in indicator.levels:
+        if area.level == s.LEVEL_ENGLAND:
+            reason = "The pack has no England value for this indicator"
+        elif indicator.levels and area.level not in indicator.levels:
             published = ", ".join(level.replace("_", " ") for level in indicator.levels)
             reason = f"Not available for this level: published for {published} only"
-        elif area.level == s.LEVEL_ENGLAND:
-            reason = "The pack has no England value for this indicator"
         else:
             reason = "No value for this area in the pack"
         nan = float("nan")

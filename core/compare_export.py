@@ -79,9 +79,9 @@ def replace_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
     try:
         write(tmp)
         os.replace(tmp, path)
-    except PermissionError as exc:
-        raise JsnaInputError(f"Cannot write {path.name}: {exc.strerror} (is it open elsewhere?)") \
-            from None
+    except OSError as exc:
+        raise JsnaInputError(f"Cannot write {path.name}: {exc.strerror or exc} (is it open "
+                             "elsewhere, or is it a folder?)") from None
     finally:
         if tmp.exists():
             tmp.unlink()

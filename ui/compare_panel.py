@@ -55,6 +55,7 @@ class ComparePanel(QgsDockWidget):
         self.table: cmp.CompareTable | None = None
         self.current_code: str | None = None
         self._updating = False
+        self._loading = False  # while a pack is shown and its saved choices re-applied
         self._build()
 
     # Layout ------------------------------------------------------------------------------------
@@ -125,7 +126,17 @@ class ComparePanel(QgsDockWidget):
 
     # Pack --------------------------------------------------------------------------------------
     def set_pack(self, compare: cmp.ComparePack, loaded=None, canvas=None) -> None:
-        """Show a pack; ``loaded`` and ``canvas`` link it to the map when given."""
+        """Show a pack with the choices saved in the project; ``loaded`` and ``canvas`` link it
+        to the map when given."""
+        self._loading = True
+        try:
+            self._show_pack(compare, loaded, canvas)
+            self.restore_state()
+        finally:
+            self._loading = False
+        self.save_state()
+
+    def _show_pack(self, compare: cmp.ComparePack, loaded, canvas) -> None:
         self._disconnect_map()
         self.compare, self.loaded, self.canvas = compare, loaded, canvas
         self._updating = True
@@ -405,7 +416,7 @@ class ComparePanel(QgsDockWidget):
 
     # Project state ------------------------------------------------------------------------------
     def save_state(self, project: QgsProject | None = None) -> None:
-        if self.compare is None or self._updating:
+        if self.compare is None or self._updating or self._loading:
             return
         project = project or QgsProject.instance()
         all_codes = [self.neighbourhood_list.item(i).data(CODE_ROLE)
