@@ -21,6 +21,7 @@ pack: build/.deps
 
 demo: pack
 	bin/jsna maps --pack $(PACK) --hub $(HUB) --out-dir build/demo
+	bin/jsna compare --pack $(PACK) --hub $(HUB) --format xlsx --out build/demo/$(HUB)_comparison.xlsx
 
 lint: build/.deps
 	$(PY) -m ruff check .

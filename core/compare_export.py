@@ -53,6 +53,28 @@ def to_tsv(table: CompareTable) -> str:
     return "\n".join("\t".join(_clean(v) for v in row) for row in grid(table)) + "\n"
 
 
+def to_html(table: CompareTable) -> str:
+    """The same grid as an HTML table with significance colours: Word pastes it as a table."""
+    rows = grid(table)
+    head = "".join(f"<th>{_escape(h)}</th>" for h in rows[0])
+    body = []
+    for ind, row in zip(table.indicators, rows[1:]):
+        cells = [f"<td>{_escape(v)}</td>" for v in row[:4]]
+        for area, text in zip(table.areas, row[4:]):
+            fill, colour = SIGNIFICANCE_COLOURS.get(table.cell(area, ind).significance,
+                                                    ("#FFFFFF", "#000000"))
+            cells.append(f'<td style="background:{fill};color:{colour};text-align:right">'
+                         f"{_escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    caption = _escape(f"Compared with {table.comparator_name} (95% confidence intervals)")
+    return (f'<table border="1" cellspacing="0"><caption>{caption}</caption><tr>{head}</tr>'
+            + "".join(body) + "</table>")
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _clean(text: str) -> str:
     return str(text).replace("\t", " ").replace("\n", " ")
 

@@ -62,3 +62,17 @@ def project(qgis_app):
     project = QgsProject()
     yield project
     project.clear()
+
+
+@pytest.fixture
+def plugin(qgis_iface):
+    """The plugin as QGIS loads it (classFactory, initGui); unloaded and project cleared after."""
+    from qgis.core import QgsProject
+
+    import jsna_profiles
+
+    plugin = jsna_profiles.classFactory(qgis_iface)
+    plugin.initGui()
+    yield plugin
+    plugin.unload()
+    QgsProject.instance().clear()

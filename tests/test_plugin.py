@@ -1,19 +1,9 @@
 """The plugin loads through classFactory, works through its actions, and unloads cleanly."""
 
-import pytest
 from qgis.core import QgsProject
 
 import jsna_profiles
 from conftest import needs_sources
-
-
-@pytest.fixture
-def plugin(qgis_iface):
-    plugin = jsna_profiles.classFactory(qgis_iface)
-    plugin.initGui()
-    yield plugin
-    plugin.unload()
-    QgsProject.instance().clear()
 
 
 def _plugin_actions(qgis_iface):

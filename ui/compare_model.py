@@ -13,6 +13,8 @@ from ..core.formatting import DASH, format_value
 FIXED_COLUMNS = ("Indicator", "Period")
 INDICATOR_ROLE = Qt.ItemDataRole.UserRole + 1
 DOMAIN_BACKGROUND = QColor("#EEF2F7")
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+RIGHT_ALIGNED = int(getattr(_RIGHT, "value", _RIGHT))  # Qt5 flags convert with int(), Qt6 via .value
 
 
 def rank_text(cell: Cell) -> str:
@@ -156,7 +158,7 @@ class CompareTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip(cell)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return RIGHT_ALIGNED
         colours = SIGNIFICANCE_COLOURS.get(cell.significance)
         if colours and role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(QColor(colours[0]))

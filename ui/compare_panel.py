@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qgis.core import QgsProject
 from qgis.gui import QgsDockWidget
-from qgis.PyQt.QtCore import QItemSelectionModel, Qt, pyqtSignal
+from qgis.PyQt.QtCore import QItemSelectionModel, QMimeData, Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -31,7 +31,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core import compare as cmp
 from ..core import schema as s
-from ..core.compare_export import SIGNIFICANCE_COLOURS, SIGNIFICANCE_SHORT, to_tsv, write_csv, write_xlsx
+from ..core.compare_export import SIGNIFICANCE_COLOURS, SIGNIFICANCE_SHORT, to_html, to_tsv, write_csv, write_xlsx
 from ..core.errors import JsnaInputError
 from .compare_model import FIXED_COLUMNS, CompareTableModel
 from .spine_chart import SpineChart
@@ -302,7 +302,7 @@ class ComparePanel(QgsDockWidget):
         finally:
             self._updating = False
         if zoom and self.canvas is not None and not extent.isEmpty():
-            extent.scale(1.4)
+            extent.scale(2.0)  # the neighbourhood with its neighbours around it
             self.canvas.setExtent(extent)
             self.canvas.flashFeatureIds(layer, layer.selectedFeatureIds())
             self.canvas.refresh()
@@ -368,8 +368,13 @@ class ComparePanel(QgsDockWidget):
         return write_xlsx(self._require_table(), path)
 
     def copy_table(self) -> str:
-        text = to_tsv(self._require_table())
-        QApplication.clipboard().setText(text)
+        """Tab-separated text for Excel, and an HTML table for Word, on the clipboard."""
+        table = self._require_table()
+        text = to_tsv(table)
+        data = QMimeData()
+        data.setText(text)
+        data.setHtml(to_html(table))
+        QApplication.clipboard().setMimeData(data)
         self.show_status("Table copied: paste into Excel or Word")
         return text
 
