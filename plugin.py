@@ -52,6 +52,7 @@ class JsnaProfilesPlugin:
         QgsProject.instance().cleared.disconnect(self._project_cleared)
         if self.compare_panel is not None:
             self.compare_panel.save_state()
+            self.compare_panel.detach()
             self.iface.removeDockWidget(self.compare_panel)
             self.compare_panel.deleteLater()
             self.compare_panel = None

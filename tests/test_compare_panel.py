@@ -116,6 +116,8 @@ def test_map_selection_updates_panel(panel, plugin):
     assert panel.spine.title.startswith(NAULS_MILL[1])
     mosaic = next(f.id() for f in layer.getFeatures() if f["hub"] == "Mosaic")
     choose_hub(panel, "Harmony")
+    panel.close()  # closed and opened again: still linked to the map
+    assert plugin.show_compare_panel() is panel and not panel.isHidden()
     layer.selectByIds([mosaic])
     assert panel.hub == "Mosaic"
 

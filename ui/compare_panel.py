@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qgis.core import QgsProject
 from qgis.gui import QgsDockWidget
-from qgis.PyQt.QtCore import QItemSelectionModel, QMimeData, Qt, pyqtSignal
+from qgis.PyQt.QtCore import QItemSelectionModel, QMimeData, Qt
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -42,9 +42,6 @@ CODE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 class ComparePanel(QgsDockWidget):
     """Hub, comparator and neighbourhood choices; the table; the spine chart; exports."""
-
-    indicatorChosen = pyqtSignal(str)  # noqa: N815 - Qt signal naming
-    neighbourhoodChosen = pyqtSignal(str)  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Compare neighbourhoods", parent)
@@ -137,7 +134,7 @@ class ComparePanel(QgsDockWidget):
         self.save_state()
 
     def _show_pack(self, compare: cmp.ComparePack, loaded, canvas) -> None:
-        self._disconnect_map()
+        self.detach()
         self.compare, self.loaded, self.canvas = compare, loaded, canvas
         self._updating = True
         self.hub_combo.clear()
@@ -160,7 +157,8 @@ class ComparePanel(QgsDockWidget):
             return None
         return self.loaded.layers.get(s.NEIGHBOURHOODS)
 
-    def _disconnect_map(self) -> None:
+    def detach(self) -> None:
+        """Stop listening to the map (before another pack, or when the plugin unloads)."""
         layer = self._neighbourhood_layer()
         if layer is not None:
             try:
@@ -277,7 +275,6 @@ class ComparePanel(QgsDockWidget):
         self._update_spine()
         self._select_on_map([code], zoom)
         self.save_state()
-        self.neighbourhoodChosen.emit(code)
 
     def _current_item_changed(self, current, _previous) -> None:
         if current is not None and not self._updating:
@@ -345,7 +342,6 @@ class ComparePanel(QgsDockWidget):
         if indicator is None:
             return
         self.save_state()
-        self.indicatorChosen.emit(indicator.indicator_id)
         if self.loaded is None:
             return
         from ..layers.themes import apply_theme
@@ -457,5 +453,6 @@ class ComparePanel(QgsDockWidget):
             self.choose_indicator(indicator)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        self._disconnect_map()
+        """Closed by the user: the project remembers it was closed."""
+        QgsProject.instance().writeEntry(STATE_SCOPE, "compare/open", False)
         super().closeEvent(event)
