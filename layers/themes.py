@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from qgis.core import QgsMapLayerStyle
+
 from ..core import schema
 from ..core.catalogue import BY_ID
 from ..core.errors import JsnaInputError
@@ -69,3 +74,35 @@ def parse_breaks(text: str) -> list[float]:
 def _reference(pack: LoadedPack, indicator_id: str) -> tuple[str, float] | None:
     value = pack.city_value(indicator_id)
     return None if value is None else (pack.contents.place, value)
+
+
+@contextmanager
+def theme_styles(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AREA,
+                 **options) -> Iterator[tuple[str, dict]]:
+    """Style by a theme only for as long as a layout needs it.
+
+    Yields the legend title and the styles to pin on map frames (layer id -> style XML); the
+    layers' own styles, names and visibility are put back afterwards, so the user's map is
+    unchanged.
+    """
+    layer = pack.layer(schema.LEVEL_LAYERS[level])
+    saved_style = QgsMapLayerStyle()
+    saved_style.readFromLayer(layer)
+    saved_name = layer.name()
+    nodes = [pack.group.findLayer(pack.layers[role].id())
+             for role in (schema.AQMA, schema.MONITORING_SITES) if role in pack.layers]
+    visible = [node.itemVisibilityChecked() for node in nodes]
+    try:
+        title = apply_theme(pack, theme, level, **options)
+        styles = {}
+        for each in pack.layers.values():
+            style = QgsMapLayerStyle()
+            style.readFromLayer(each)
+            styles[each.id()] = style.xmlData()
+        yield title, styles
+    finally:
+        saved_style.writeToLayer(layer)
+        layer.setName(saved_name)
+        for node, was_visible in zip(nodes, visible):
+            node.setItemVisibilityChecked(was_visible)
+        layer.triggerRepaint()

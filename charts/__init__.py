@@ -1,0 +1,1 @@
+"""Charts drawn with QPainter, shared by the dock panel, exports and print layouts."""

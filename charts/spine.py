@@ -1,0 +1,142 @@
+"""A Fingertips-style spine chart drawn with QPainter: one drawing for the dock, PNG, SVG and
+print layouts (no widgets here)."""
+
+from __future__ import annotations
+
+import math
+
+from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt
+from qgis.PyQt.QtGui import QColor, QFont, QImage, QPainter, QPen
+
+from ..core.compare import MEDIAN_CENTRE, SpineRow
+from ..core.compare_export import SIGNIFICANCE_COLOURS
+from ..core.formatting import format_value
+
+ROW_HEIGHT = 20
+HEADER_HEIGHT = 62
+DOMAIN_HEIGHT = 22
+WIDTH = 760
+FOOTNOTES = (
+    "Bar: range of the city's neighbourhoods (dark: 25th to 75th percentile). Line: average.",
+    "Marker: the area, coloured by significance (95% confidence interval; white: not tested).",
+    "* No city figure in the pack: centred on the neighbourhoods' median.",
+)
+RANGE_COLOUR = QColor("#D9D9D9")
+QUARTILE_COLOUR = QColor("#8C8C8C")
+
+
+def chart_height(rows: list[SpineRow]) -> int:
+    domains = len({r.indicator.domain for r in rows})
+    return HEADER_HEIGHT + len(rows) * ROW_HEIGHT + domains * DOMAIN_HEIGHT + 64
+
+
+def paint_spine(painter: QPainter, width: int, title: str, rows: list[SpineRow]) -> None:
+    """Draw the chart with its top-left at (0, 0): labels, values, then the spine."""
+    label_w, value_w = int(width * 0.36), int(width * 0.13)
+    spine_x, spine_w = label_w + 2 * value_w + 10, width - (label_w + 2 * value_w + 20)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.fillRect(QRectF(0, 0, width, chart_height(rows)), QColor("white"))
+    bold = QFont(painter.font())
+    bold.setBold(True)
+    small = QFont(painter.font())
+    small.setPointSizeF(max(6.0, painter.font().pointSizeF() - 1))
+    painter.setPen(QColor("black"))
+    painter.setFont(bold)
+    painter.drawText(QRectF(4, 2, width - 8, 20), Qt.AlignmentFlag.AlignLeft, title)
+    painter.setFont(small)
+    centre = next((r.centre_label for r in rows if r.centre_label != MEDIAN_CENTRE), "")
+    painter.drawText(QRectF(spine_x, 24, spine_w, 18), Qt.AlignmentFlag.AlignHCenter, centre)
+    for text, x, w, align in (("Indicator", 4, label_w, Qt.AlignmentFlag.AlignLeft),
+                              ("Area", label_w, value_w, Qt.AlignmentFlag.AlignRight),
+                              ("Average", label_w + value_w, value_w, Qt.AlignmentFlag.AlignRight),
+                              ("◀ Worst / lowest", spine_x, spine_w, Qt.AlignmentFlag.AlignLeft),
+                              ("Best / highest ▶", spine_x, spine_w, Qt.AlignmentFlag.AlignRight)):
+        painter.drawText(QRectF(x, 42, w, 18), align | Qt.AlignmentFlag.AlignBottom, text)
+    y = HEADER_HEIGHT
+    domain = None
+    for row in rows:
+        if row.indicator.domain != domain:
+            domain = row.indicator.domain
+            painter.setFont(bold)
+            painter.fillRect(QRectF(0, y, width, DOMAIN_HEIGHT - 2), QColor("#EEF2F7"))
+            painter.drawText(QRectF(4, y, width, DOMAIN_HEIGHT - 2),
+                             Qt.AlignmentFlag.AlignVCenter, domain)
+            painter.setFont(small)
+            y += DOMAIN_HEIGHT
+        _paint_row(painter, row, y, label_w, value_w, spine_x, spine_w)
+        y += ROW_HEIGHT
+    painter.setFont(small)
+    painter.setPen(QColor("#444444"))
+    for i, line in enumerate(FOOTNOTES):
+        painter.drawText(QRectF(4, y + 4 + 18 * i, width - 8, 18), Qt.AlignmentFlag.AlignLeft, line)
+
+
+def _paint_row(painter: QPainter, row: SpineRow, y: float, label_w: int, value_w: int,
+               spine_x: int, spine_w: int) -> None:
+    middle = y + ROW_HEIGHT / 2
+    painter.setPen(QColor("black"))
+    metrics = painter.fontMetrics()
+    label = metrics.elidedText(row.indicator.title, Qt.TextElideMode.ElideRight, label_w - 8)
+    painter.drawText(QRectF(4, y, label_w - 8, ROW_HEIGHT), Qt.AlignmentFlag.AlignVCenter, label)
+    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    painter.drawText(QRectF(label_w, y, value_w, ROW_HEIGHT), right,
+                     format_value(row.indicator, row.cell.value))
+    centre = format_value(row.indicator, row.centre)
+    if row.centre_label == MEDIAN_CENTRE:
+        centre += "*"
+    painter.drawText(QRectF(label_w + value_w, y, value_w, ROW_HEIGHT), right, centre)
+    painter.setPen(QPen(QColor("#E6E6E6"), 1))
+    painter.drawLine(QPointF(0, y + ROW_HEIGHT), QPointF(spine_x + spine_w, y + ROW_HEIGHT))
+    if not row.positions:
+        return
+
+    def x_of(position: float) -> float:
+        return spine_x + max(0.0, min(1.0, position)) * spine_w
+
+    painter.setPen(Qt.PenStyle.NoPen)
+    band = ROW_HEIGHT * 0.5
+    left, right_end = sorted((x_of(row.positions["worst"]), x_of(row.positions["best"])))
+    painter.fillRect(QRectF(left, middle - band / 2, right_end - left, band), RANGE_COLOUR)
+    q_left, q_right = sorted((x_of(row.positions["q25"]), x_of(row.positions["q75"])))
+    painter.fillRect(QRectF(q_left, middle - band / 2, max(1.0, q_right - q_left), band),
+                     QUARTILE_COLOUR)
+    painter.setPen(QPen(QColor("black"), 1.5))
+    painter.drawLine(QPointF(x_of(0.5), y + 2), QPointF(x_of(0.5), y + ROW_HEIGHT - 2))
+    if "value" in row.positions and not math.isnan(row.positions["value"]):
+        fill = SIGNIFICANCE_COLOURS.get(row.cell.significance, ("#FFFFFF", "#000000"))[0]
+        painter.setBrush(QColor(fill))
+        painter.setPen(QPen(QColor("black"), 1))
+        radius = ROW_HEIGHT * 0.3
+        painter.drawEllipse(QPointF(x_of(row.positions["value"]), middle), radius, radius)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
+
+def spine_png(title: str, rows: list[SpineRow], scale: float = 2.0) -> QImage:
+    width, height = WIDTH, chart_height(rows)
+    image = QImage(int(width * scale), int(height * scale), QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.scale(scale, scale)
+    paint_spine(painter, width, title, rows)
+    painter.end()
+    return image
+
+
+def spine_svg(title: str, rows: list[SpineRow]) -> bytes:
+    """The chart as SVG text: vector, for files and print layouts."""
+    from qgis.PyQt.QtSvg import QSvgGenerator
+
+    width, height = WIDTH, chart_height(rows)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(QSize(width, height))
+    generator.setViewBox(QRectF(0, 0, width, height))
+    generator.setTitle(title)
+    painter = QPainter(generator)
+    paint_spine(painter, width, title, rows)
+    painter.end()
+    buffer.close()
+    return bytes(data)

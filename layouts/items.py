@@ -1,0 +1,221 @@
+"""Building blocks of the plugin's print layouts: pages, labels, maps, legends, scale bars,
+north arrows and locator insets, all placed in millimetres."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from qgis.core import (
+    QgsApplication,
+    QgsFillSymbol,
+    QgsLayoutItemLabel,
+    QgsLayoutItemLegend,
+    QgsLayoutItemMap,
+    QgsLayoutItemPicture,
+    QgsLayoutItemScaleBar,
+    QgsLayoutPoint,
+    QgsLayoutSize,
+    QgsPrintLayout,
+    QgsProject,
+    QgsRectangle,
+    QgsUnitTypes,
+)
+from qgis.PyQt.QtGui import QColor, QFont
+
+from ..core.errors import JsnaInputError
+
+MM = QgsUnitTypes.LayoutUnit.LayoutMillimeters
+PAPER_SIZES = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}  # portrait width, height in mm
+ORIENTATIONS = ("landscape", "portrait")
+MARGIN = 10.0
+FONT = "DejaVu Sans"
+
+
+@dataclass(frozen=True)
+class Paper:
+    size: str = "A4"
+    orientation: str = "landscape"
+
+    def __post_init__(self):
+        if self.size not in PAPER_SIZES:
+            raise JsnaInputError(f"Paper size must be one of {', '.join(PAPER_SIZES)}")
+        if self.orientation not in ORIENTATIONS:
+            raise JsnaInputError("Orientation must be landscape or portrait")
+
+    @property
+    def width(self) -> float:
+        short, long = PAPER_SIZES[self.size]
+        return long if self.orientation == "landscape" else short
+
+    @property
+    def height(self) -> float:
+        short, long = PAPER_SIZES[self.size]
+        return short if self.orientation == "landscape" else long
+
+    @property
+    def scale(self) -> float:
+        """Text grows with the paper: A3 is 1.41 x A4."""
+        return self.width / (297.0 if self.orientation == "landscape" else 210.0)
+
+
+def new_layout(project: QgsProject, name: str) -> QgsPrintLayout:
+    layout = QgsPrintLayout(project)
+    layout.initializeDefaults()
+    layout.setName(name)
+    return layout
+
+
+def unique_layout_name(project: QgsProject, base: str) -> str:
+    """``base``, or ``base (2)``, ``base (3)``... so a new layout never replaces an old one."""
+    taken = {layout.name() for layout in project.layoutManager().layouts()}
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base} ({n})"
+    return name
+
+
+def set_page(layout: QgsPrintLayout, index: int, paper: Paper) -> None:
+    """Size page ``index``, adding pages as needed."""
+    from qgis.core import QgsLayoutItemPage
+
+    pages = layout.pageCollection()
+    while pages.pageCount() <= index:
+        page = QgsLayoutItemPage(layout)
+        pages.addPage(page)
+    orientation = (QgsLayoutItemPage.Orientation.Landscape if paper.orientation == "landscape"
+                   else QgsLayoutItemPage.Orientation.Portrait)
+    pages.page(index).setPageSize(paper.size, orientation)
+
+
+def place(item, x: float, y: float, w: float, h: float, page: int = 0) -> None:
+    item.attemptMove(QgsLayoutPoint(x, y, MM), page=page)
+    item.attemptResize(QgsLayoutSize(w, h, MM))
+
+
+def label(layout: QgsPrintLayout, item_id: str, text: str, box: tuple, size: float,
+          page: int = 0, bold: bool = False, colour: str = "#000000",
+          html: bool = False) -> QgsLayoutItemLabel:
+    item = QgsLayoutItemLabel(layout)
+    item.setId(item_id)
+    item.setText(text)
+    if html:
+        item.setMode(QgsLayoutItemLabel.Mode.ModeHtml)
+    font = QFont(FONT)
+    font.setPointSizeF(size)
+    font.setBold(bold)
+    item.setFont(font)
+    item.setFontColor(QColor(colour))
+    layout.addLayoutItem(item)
+    place(item, *box, page=page)
+    return item
+
+
+def fit_extent(extent: QgsRectangle, width: float, height: float, margin: float = 0.06) -> QgsRectangle:
+    """Grow an extent about its centre by ``margin`` and to the frame's width/height ratio."""
+    box = QgsRectangle(extent)
+    box.grow(max(box.width(), box.height()) * margin)
+    aspect = width / height
+    w, h = box.width(), box.height()
+    if w / h < aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    centre = box.center()
+    return QgsRectangle(centre.x() - w / 2, centre.y() - h / 2, centre.x() + w / 2, centre.y() + h / 2)
+
+
+def map_item(layout: QgsPrintLayout, item_id: str, layers: list, extent: QgsRectangle,
+             box: tuple, page: int = 0, styles: dict | None = None,
+             margin: float = 0.06) -> QgsLayoutItemMap:
+    """A map frame; ``styles`` (layer id -> style XML) keeps its look if the layers are restyled."""
+    item = QgsLayoutItemMap(layout)
+    item.setId(item_id)
+    item.setLayers(layers)
+    item.setKeepLayerSet(True)
+    if styles:
+        item.setKeepLayerStyles(True)
+        item.setLayerStyleOverrides(styles)
+    item.setCrs(layers[-1].crs())
+    item.setFrameEnabled(True)
+    layout.addLayoutItem(item)
+    place(item, *box, page=page)
+    item.setExtent(fit_extent(extent, box[2], box[3], margin))
+    return item
+
+
+def wrap(text: str, width: int) -> str:
+    """Break a legend entry into lines (the legend's wrap character is '|')."""
+    return "|".join(textwrap.wrap(text, width)) or text
+
+
+def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple], box: tuple,
+           page: int = 0, scale: float = 1.0) -> QgsLayoutItemLegend:
+    """A legend of ``entries`` (layer, title), showing only classes present in the map."""
+    item = QgsLayoutItemLegend(layout)
+    item.setId("legend")
+    item.setTitle("Legend")
+    item.setLinkedMap(linked)
+    item.setLegendFilterByMapEnabled(True)
+    item.setAutoUpdateModel(False)
+    root = item.model().rootGroup()
+    root.clear()
+    characters = int(40 * box[2] / 90)
+    for layer, title in entries:  # a label for this legend only; the layer keeps its name
+        root.addLayer(layer).setCustomProperty("legend/title-label", wrap(title, characters))
+    item.setWrapString("|")
+    item.setColumnCount(1)
+    item.setResizeToContents(False)
+    item.setSymbolHeight(4 * scale)
+    item.setSymbolWidth(6 * scale)
+    layout.addLayoutItem(item)
+    place(item, *box, page=page)
+    return item
+
+
+def scale_bar(layout: QgsPrintLayout, linked: QgsLayoutItemMap, x: float, y: float,
+              page: int = 0) -> QgsLayoutItemScaleBar:
+    """Kilometres, sized from the map's own scale to about a fifth of its width."""
+    item = QgsLayoutItemScaleBar(layout)
+    item.setId("scale_bar")
+    item.setStyle("Single Box")
+    item.setLinkedMap(linked)
+    item.setUnits(QgsUnitTypes.DistanceUnit.DistanceKilometers)
+    item.setUnitLabel("km")
+    item.setNumberOfSegments(2)
+    item.setNumberOfSegmentsLeft(0)
+    width_km = linked.extent().width() / 1000
+    step = next((s for s in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 50) if s * 2 >= width_km / 5),
+                100)
+    item.setUnitsPerSegment(step)
+    item.setBackgroundEnabled(True)
+    item.setBackgroundColor(QColor(255, 255, 255, 200))
+    layout.addLayoutItem(item)
+    item.attemptMove(QgsLayoutPoint(x, y, MM), page=page)
+    return item
+
+
+def north_arrow(layout: QgsPrintLayout, linked: QgsLayoutItemMap, box: tuple,
+                page: int = 0) -> QgsLayoutItemPicture:
+    item = QgsLayoutItemPicture(layout)
+    item.setId("north_arrow")
+    arrows = [Path(folder) / "arrows" / "NorthArrow_02.svg" for folder in QgsApplication.svgPaths()]
+    item.setPicturePath(str(next((p for p in arrows if p.is_file()), "")))
+    item.setLinkedMap(linked)
+    item.setNorthMode(QgsLayoutItemPicture.NorthMode.GridNorth)
+    layout.addLayoutItem(item)
+    place(item, *box, page=page)
+    return item
+
+
+def locator(layout: QgsPrintLayout, main: QgsLayoutItemMap, layers: list, extent: QgsRectangle,
+            box: tuple, page: int = 0) -> QgsLayoutItemMap:
+    """The whole place, small, with the main map's extent drawn on it in red."""
+    item = map_item(layout, "locator", layers, extent, box, page)
+    overview = item.overview()
+    overview.setLinkedMap(main)
+    overview.setFrameSymbol(QgsFillSymbol.createSimple(
+        {"color": "255,0,0,60", "outline_color": "#d00000", "outline_width": "0.6"}))
+    return item

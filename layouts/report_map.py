@@ -1,0 +1,155 @@
+"""Report-ready maps: one page with map, title, subtitle, legend, scale bar, north arrow, locator
+inset, sources, licence and date, for a hub, a neighbourhood or the whole city."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from qgis.core import QgsExpression, QgsFeatureRequest, QgsPrintLayout, QgsProject, QgsRectangle
+
+from ..core import schema
+from ..core.catalogue import BY_ID, SOURCES, Indicator
+from ..core.errors import JsnaInputError
+from ..core.formatting import format_value
+from ..layers.pack import LoadedPack
+from ..layers.themes import THEMES, theme_styles
+from . import items
+from .items import Paper
+
+EXTENTS = ("hub", "neighbourhood", "city")
+THEME_HEADING = {"deprivation": "deprivation", "fuel_poverty": "fuel poverty",
+                 "air_quality": "air quality", "indicator": ""}
+
+
+@dataclass
+class ReportMap:
+    """What a planner asks for: which map, of which area, on which paper."""
+
+    theme: str
+    extent: str = "hub"
+    area: str | None = None  # hub name, or neighbourhood code or name; None for the city
+    paper: Paper = field(default_factory=Paper)
+    level: str = schema.LEVEL_SMALL_AREA
+    options: dict = field(default_factory=dict)  # indicator_id, domain, component, method
+
+    def __post_init__(self):
+        if self.theme not in THEMES:
+            raise JsnaInputError(f"Unknown map '{self.theme}' (choose from {', '.join(THEMES)})")
+        if self.extent not in EXTENTS:
+            raise JsnaInputError(f"Map extent must be one of {', '.join(EXTENTS)}")
+        if self.extent != "city" and not self.area:
+            raise JsnaInputError(f"Name the {self.extent} to map")
+
+    @property
+    def indicator(self) -> Indicator:
+        if self.theme == "indicator":
+            return BY_ID[self.options["indicator_id"]]
+        if self.theme == "deprivation":
+            return BY_ID[f"{self.options.get('domain', 'imd')}_decile"]
+        if self.theme == "air_quality":
+            return BY_ID[self.options.get("component", "air_quality")]
+        return BY_ID["fuel_poverty"]
+
+
+def area_extent(pack: LoadedPack, kind: str, area: str | None) -> tuple[QgsRectangle, str]:
+    """The extent to map and how the title names it."""
+    place = pack.contents.place
+    if kind == "city":
+        return pack.extent, place
+    table = schema.HUBS if kind == "hub" else schema.NEIGHBOURHOODS
+    layer = pack.layer(table)
+    expression = QgsExpression.createFieldEqualityExpression("name", area)
+    if kind == "neighbourhood":
+        expression += " OR " + QgsExpression.createFieldEqualityExpression("code", area)
+    feature = next(layer.getFeatures(QgsFeatureRequest(QgsExpression(expression))), None)
+    if feature is None:
+        names = ", ".join(sorted(str(f["name"]) for f in layer.getFeatures()))
+        raise JsnaInputError(f"No {kind} called '{area}' in the {place} pack ({kind}s: {names})")
+    label = f"{feature['name']} Family Hub reach area" if kind == "hub" else str(feature["name"])
+    return feature.geometry().boundingBox(), label
+
+
+def theme_layers(pack: LoadedPack, theme: str, level: str) -> list:
+    """Top to bottom: outlines and points above the choropleth."""
+    layers = [pack.layer(schema.HUBS)]
+    if theme == "air_quality":
+        layers = [pack.layers[r] for r in (schema.MONITORING_SITES, schema.AQMA)
+                  if r in pack.layers] + layers
+    if level == schema.LEVEL_SMALL_AREA:
+        layers += [pack.layer(schema.NEIGHBOURHOODS), pack.layer(schema.SMALL_AREAS)]
+    else:
+        layers += [pack.layer(schema.NEIGHBOURHOODS), pack.layer(schema.CITY)]
+    return layers
+
+
+def attributions(indicator: Indicator, theme: str) -> list[str]:
+    lines = [indicator.source.attribution, SOURCES["boundaries"].attribution,
+             SOURCES["hcl_names"].attribution]
+    if theme == "air_quality":
+        lines.append(SOURCES["aurn"].attribution)
+    return list(dict.fromkeys(lines))
+
+
+def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: ReportMap,
+                legend_title: str, styles: dict) -> None:
+    """Lay out one report map on page ``page`` (already sized to ``spec.paper``)."""
+    paper, s = spec.paper, spec.paper.scale
+    extent, area_label = area_extent(pack, spec.extent, spec.area)
+    indicator = spec.indicator
+    m, width, height = items.MARGIN, paper.width, paper.height
+    heading = THEME_HEADING[spec.theme] or indicator.title.lower()
+    items.label(layout, "title", f"{area_label}: {heading}", (m, m, width - 2 * m, 10 * s),
+                16 * s, page, bold=True)
+    city = pack.city_value(indicator.indicator_id)
+    compared = (f" · {pack.contents.place} average {format_value(indicator, city)}"
+                if city is not None and indicator.value_type not in ("rank", "decile") else "")
+    items.label(layout, "subtitle", f"{indicator.title} · {indicator.period}{compared}",
+                (m, m + 10 * s, width - 2 * m, 7 * s), 10 * s, page, colour="#404040")
+    top, footer = m + 19 * s, 15 * s
+    layers = theme_layers(pack, spec.theme, spec.level)
+    if paper.orientation == "landscape":
+        map_box = (m, top, width * 0.64, height - top - m - footer)
+        side_x = m + map_box[2] + 5
+        side_w = width - side_x - m
+        legend_box = (side_x, top, side_w, map_box[3] * 0.6)
+        locator_box = (side_x, top + map_box[3] * 0.64, side_w, map_box[3] * 0.36)
+    else:
+        map_box = (m, top, width - 2 * m, height * 0.55)
+        below = top + map_box[3] + 4
+        rest = height - below - m - footer
+        legend_box = (m, below, (width - 2 * m) * 0.58, rest)
+        side = min(rest, (width - 2 * m) * 0.38)
+        locator_box = (width - m - (width - 2 * m) * 0.38, below, (width - 2 * m) * 0.38, side)
+    margin = 0.35 if spec.extent == "neighbourhood" else 0.06  # a neighbourhood with its context
+    main = items.map_item(layout, "map", layers, extent, map_box, page, styles, margin)
+    entries = [(layer, legend_title if layer is layers[-1] else layer.name())
+               for layer in layers if layer.id() != pack.layer(schema.NEIGHBOURHOODS).id()
+               or spec.level == schema.LEVEL_NEIGHBOURHOOD]
+    items.legend(layout, main, entries, legend_box, page, s)
+    locator_layers = [pack.layer(schema.HUBS), pack.layer(schema.CITY)]
+    items.locator(layout, main, locator_layers, pack.extent, locator_box, page)
+    items.north_arrow(layout, main, (map_box[0] + map_box[2] - 13 * s, map_box[1] + 3 * s,
+                                     9 * s, 13 * s), page)
+    items.scale_bar(layout, main, map_box[0] + 3, map_box[1] + map_box[3] - 13 * s, page)
+    sources = "Sources: " + " | ".join(attributions(indicator, spec.theme))
+    items.label(layout, "sources", f"{sources}. Map produced {date.today():%d %B %Y} with JSNA "
+                "Area Profiles.", (m, height - m - footer + 2, width - 2 * m, footer - 2),
+                7 * s, page, colour="#404040")
+
+
+def report_layout(project: QgsProject, pack: LoadedPack, spec: ReportMap,
+                  add_to_project: bool = False) -> QgsPrintLayout:
+    """A one-page layout for ``spec``; added to the project's layout manager when asked, under a
+    name no other layout has. The user's own layer styles are left as they were."""
+    _, area_label = area_extent(pack, spec.extent, spec.area)
+    heading = THEME_HEADING[spec.theme] or spec.indicator.title
+    name = f"{pack.contents.place} {area_label.replace(' Family Hub reach area', '')} " \
+           f"{heading} {spec.paper.size} {spec.paper.orientation}"
+    layout = items.new_layout(project, items.unique_layout_name(project, name))
+    items.set_page(layout, 0, spec.paper)
+    with theme_styles(pack, spec.theme, spec.level, **spec.options) as (title, styles):
+        report_page(layout, 0, pack, spec, title, styles)
+    if add_to_project:
+        project.layoutManager().addLayout(layout)
+    return layout
