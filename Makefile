@@ -22,6 +22,7 @@ pack: build/.deps
 demo: pack
 	bin/jsna maps --pack $(PACK) --hub $(HUB) --out-dir build/demo
 	bin/jsna compare --pack $(PACK) --hub $(HUB) --format xlsx --out build/demo/$(HUB)_comparison.xlsx
+	bin/jsna profile --pack $(PACK) --hub $(HUB) --out build/demo/$(shell echo $(HUB) | tr A-Z a-z)_profile.pdf
 
 lint: build/.deps
 	$(PY) -m ruff check .

@@ -1,4 +1,4 @@
-"""The ``jsna`` command line: build a pack, render a hub's maps, compare, export styles.
+"""The ``jsna`` command line: build a pack, report maps, atlas, hub profile, compare, styles.
 
 Bad input ends with one line on stderr and exit status 2, never a traceback.
 """
@@ -27,20 +27,61 @@ def _build(args) -> int:
     return 0
 
 
-def _maps(args) -> int:
+def _open(pack_path: str):
+    """QGIS started headless, and the pack's layers in its project."""
     from qgis.core import QgsProject
 
     from .layers.pack import open_pack
-    from .layouts.theme_map import export_png, theme_layout
     from .qgis_runtime import ensure_qgis
 
     ensure_qgis()
     project = QgsProject.instance()
-    pack = open_pack(Path(args.pack), project)
+    return project, open_pack(Path(pack_path), project)
+
+
+def _out_folder(path: str) -> Path:
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _maps(args) -> int:
+    from .layouts.export import export_layout
+    from .layouts.items import Paper
+    from .layouts.report_map import ReportMap, report_layout
+
+    paper = Paper(args.paper, args.orientation)
+    project, pack = _open(args.pack)
+    folder = _out_folder(args.out_dir)
+    extent = "hub" if args.hub else "city"
     for theme in args.themes:
-        out = Path(args.out_dir) / f"{theme}.png"
-        export_png(theme_layout(project, pack, theme, args.hub), out, args.dpi)
+        layout = report_layout(project, pack, ReportMap(theme, extent, args.hub, paper))
+        out = export_layout(layout, folder / f"{theme}.{args.format}", dpi=args.dpi)
         print(f"wrote {out}")
+    return 0
+
+
+def _profile(args) -> int:
+    from .core.compare import ComparePack
+    from .layouts.export import export_layout
+    from .layouts.profile import profile_layout
+
+    project, pack = _open(args.pack)
+    layout = profile_layout(project, pack, ComparePack(Path(args.pack)), args.hub)
+    print(f"wrote {export_layout(layout, Path(args.out), 'pdf', dpi=args.dpi)}")
+    return 0
+
+
+def _atlas(args) -> int:
+    from .layouts.atlas import atlas_layout
+    from .layouts.export import export_atlas
+    from .layouts.items import Paper
+
+    project, pack = _open(args.pack)
+    layout = atlas_layout(project, pack, args.theme, args.hub, Paper(args.paper, args.orientation))
+    for path in export_atlas(layout, Path(args.out), one_file=not args.per_neighbourhood,
+                             dpi=args.dpi):
+        print(f"wrote {path}")
     return 0
 
 
@@ -69,6 +110,11 @@ def _compare(args) -> int:
     return 0
 
 
+def _paper_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--paper", choices=["A4", "A3"], default="A4")
+    command.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="jsna", description="JSNA Area Profiles")
     commands = root.add_subparsers(dest="command", required=True)
@@ -78,14 +124,33 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--config", help="place configuration (default: Coventry)")
     build.add_argument("--hub-lookup", help="CSV of area_code,hub,basis (default: the place's)")
     build.set_defaults(run=_build)
-    maps = commands.add_parser("maps", help="render a hub's theme maps to PNG")
+    maps = commands.add_parser("maps", help="report maps of a hub (or the city): PNG, PDF or SVG")
     maps.add_argument("--pack", required=True)
-    maps.add_argument("--hub", required=True)
+    maps.add_argument("--hub", help="hub name (default: the whole city)")
     maps.add_argument("--out-dir", required=True)
     maps.add_argument("--themes", nargs="+", default=list(DEFAULT_THEMES),
                       choices=list(DEFAULT_THEMES))
+    maps.add_argument("--format", choices=["png", "pdf", "svg"], default="png")
+    _paper_options(maps)
     maps.add_argument("--dpi", type=int, default=96)
     maps.set_defaults(run=_maps)
+    profile = commands.add_parser("profile", help="a hub's profile as a multi-page PDF")
+    profile.add_argument("--pack", required=True)
+    profile.add_argument("--hub", required=True)
+    profile.add_argument("--out", required=True, help="PDF to write")
+    profile.add_argument("--dpi", type=int, default=300)
+    profile.set_defaults(run=_profile)
+    atlas = commands.add_parser("atlas", help="a map page per neighbourhood, as PDF")
+    atlas.add_argument("--pack", required=True)
+    atlas.add_argument("--hub", help="hub name (default: all the city's neighbourhoods)")
+    atlas.add_argument("--theme", choices=list(DEFAULT_THEMES), default="deprivation")
+    atlas.add_argument("--out", required=True,
+                       help="PDF to write, or with --per-neighbourhood an existing folder")
+    atlas.add_argument("--per-neighbourhood", action="store_true",
+                       help="one PDF per neighbourhood, named after it")
+    _paper_options(atlas)
+    atlas.add_argument("--dpi", type=int, default=150)
+    atlas.set_defaults(run=_atlas)
     compare = commands.add_parser(
         "compare", help="compare a hub's neighbourhoods with the hub, city and England")
     compare.add_argument("--pack", required=True)

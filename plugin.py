@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qgis.core import Qgis, QgsProject
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtWidgets import QAction, QFileDialog
+from qgis.PyQt.QtWidgets import QAction, QApplication, QFileDialog
 
 from .core import schema
 from .core.errors import JsnaInputError
@@ -35,6 +35,9 @@ class JsnaProfilesPlugin:
         self._add("air_quality", "Map air quality", lambda: self.apply_theme("air_quality"))
         self._add("indicator", "Map any indicator…", self.style_dialog)
         self._add("compare", "Compare neighbourhoods…", self.show_compare_panel)
+        self._add("report_map", "Report map…", self.report_map_dialog)
+        self._add("atlas", "Atlas of neighbourhoods…", lambda: self.hub_export_dialog("atlas"))
+        self._add("profile", "Hub profile PDF…", lambda: self.hub_export_dialog("profile"))
         QgsProject.instance().readProject.connect(self._project_read)
         QgsProject.instance().cleared.connect(self._project_cleared)
 
@@ -183,3 +186,103 @@ class JsnaProfilesPlugin:
         if self.compare_panel is not None:
             self.compare_panel.hide()
             self.compare_panel.compare = None
+
+    # Print layouts ------------------------------------------------------------------------------
+    def _hub_names(self) -> list[str]:
+        return sorted(str(f["name"]) for f in self._require_pack().layer(schema.HUBS).getFeatures())
+
+    def report_map_dialog(self) -> None:
+        from .ui.report_map_dialog import ReportMapDialog
+
+        try:
+            pack = self._require_pack()
+        except JsnaInputError as exc:
+            self._error(exc)
+            return
+        neighbourhoods = sorted(((str(f["code"]), str(f["name"]))
+                                 for f in pack.layer(schema.NEIGHBOURHOODS).getFeatures()),
+                                key=lambda pair: pair[1].lower())
+        dialog = ReportMapDialog(self._hub_names(), neighbourhoods, self.iface.mainWindow())
+        if dialog.exec():
+            self.report_map(dialog.choice())
+
+    def report_map(self, spec, open_designer: bool = True):
+        """A report map layout in the project's layout manager, opened in the designer."""
+        from .layouts.report_map import report_layout
+
+        try:
+            layout = report_layout(QgsProject.instance(), self._require_pack(), spec,
+                                   add_to_project=True)
+        except JsnaInputError as exc:
+            self._error(exc)
+            return None
+        if open_designer:
+            self.iface.openLayoutDesigner(layout)
+        self._info(f"Layout '{layout.name()}' added to the project's layouts")
+        return layout
+
+    def hub_export_dialog(self, kind: str) -> None:
+        from .ui.hub_export_dialog import HubExportDialog
+
+        try:
+            pack = self._require_pack()
+        except JsnaInputError as exc:
+            self._error(exc)
+            return
+        dialog = HubExportDialog(kind, self._hub_names(), pack.contents.place,
+                                 self.iface.mainWindow())
+        if not dialog.exec():
+            return
+        chosen = dialog.choice()
+        if kind == "atlas":
+            self.export_atlas(chosen["theme"], chosen["hub"], chosen["out"], chosen["one_file"],
+                              chosen["paper"])
+        else:
+            self.export_profile(chosen["hub"], chosen["out"])
+
+    def _busy(self, work):
+        """Run an export with a wait cursor; bad input becomes a message, never a traceback."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return work()
+        except JsnaInputError as exc:
+            self._error(exc)
+            return None
+        finally:
+            QApplication.restoreOverrideCursor()
+
+    def export_atlas(self, theme: str, hub: str | None, out: str, one_file: bool = True,
+                     paper: tuple = ("A4", "landscape")):
+        """Atlas layout added to the project, and exported; returns the files written."""
+        from pathlib import Path
+
+        from .layouts.atlas import atlas_layout
+        from .layouts.export import export_atlas
+        from .layouts.items import Paper
+
+        def work():
+            if not out:
+                raise JsnaInputError("Choose where to write the atlas")
+            layout = atlas_layout(QgsProject.instance(), self._require_pack(), theme, hub,
+                                  Paper(*paper), add_to_project=True)
+            files = export_atlas(layout, Path(out), one_file)
+            self._info(f"Wrote {len(files)} PDF file(s) to {Path(files[0]).parent}")
+            return files
+        return self._busy(work)
+
+    def export_profile(self, hub: str, out: str):
+        """The hub's profile layout added to the project, and exported as PDF."""
+        from pathlib import Path
+
+        from .layouts.export import export_layout
+        from .layouts.profile import profile_layout
+
+        def work():
+            if not out:
+                raise JsnaInputError("Choose the PDF file to write")
+            layout = profile_layout(QgsProject.instance(), self._require_pack(),
+                                    self.compare_pack(), hub, add_to_project=True)
+            path = export_layout(layout, Path(out), "pdf", dpi=300)
+            self._info(f"Wrote {path}")
+            return path
+        return self._busy(work)

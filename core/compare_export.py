@@ -1,21 +1,14 @@
-"""The comparison table as CSV, XLSX and tab-separated text for the clipboard.
-
-Files are written to a temporary file beside the target and renamed, so a failure never leaves a
-partial file or damages an existing one.
-"""
+"""The comparison table as CSV, XLSX, and tab-separated text and HTML for the clipboard."""
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from . import statistics as st
 from .compare import LONG_COLUMNS, CompareTable
-from .errors import JsnaInputError
+from .files import replace_atomically
 from .formatting import format_value
 
 # Fingertips' significance colours: (fill, text).
@@ -85,29 +78,6 @@ def csv_text(table: CompareTable) -> str:
     writer.writeheader()
     writer.writerows(table.long_rows())
     return buffer.getvalue()
-
-
-def replace_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` then rename tmp to ``path``; a clear error when the folder is unusable."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise JsnaInputError(f"Folder not found: {path.parent}")
-    try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    except OSError as exc:
-        raise JsnaInputError(f"Cannot write in {path.parent}: {exc.strerror}") from None
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise JsnaInputError(f"Cannot write {path.name}: {exc.strerror or exc} (is it open "
-                             "elsewhere, or is it a folder?)") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 def write_csv(table: CompareTable, path: str | Path) -> Path:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from qgis.core import QgsLayoutExporter, QgsPrintLayout
+from qgis.core import Qgis, QgsLayoutExporter, QgsPrintLayout, QgsRenderContext
 
-from ..core.compare_export import replace_atomically
 from ..core.errors import JsnaInputError
+from ..core.files import replace_atomically
 
 FORMATS = ("pdf", "png", "svg")
+# QGIS 3.22 names it on QgsRenderContext; later versions on Qgis.
+ALWAYS_TEXT = (Qgis.TextRenderFormat.AlwaysText if hasattr(Qgis, "TextRenderFormat")
+               else QgsRenderContext.TextRenderFormat.TextFormatAlwaysText)
 NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -42,6 +45,7 @@ def pdf_settings(dpi: int = 300) -> QgsLayoutExporter.PdfExportSettings:
     settings.forceVectorOutput = True
     settings.appendGeoreference = True
     settings.exportMetadata = True
+    settings.textRenderFormat = ALWAYS_TEXT  # selectable, searchable text, not outlines
     return settings
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qgis.core import (
     QgsApplication,
+    QgsCoordinateReferenceSystem,
     QgsFillSymbol,
     QgsLayoutItemLabel,
     QgsLayoutItemLegend,
@@ -25,6 +26,7 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor, QFont
 
 from ..core.errors import JsnaInputError
+from ..core.schema import PACK_CRS
 
 MM = QgsUnitTypes.LayoutUnit.LayoutMillimeters
 PAPER_SIZES = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}  # portrait width, height in mm
@@ -138,7 +140,7 @@ def map_item(layout: QgsPrintLayout, item_id: str, layers: list, extent: QgsRect
     if styles:
         item.setKeepLayerStyles(True)
         item.setLayerStyleOverrides(styles)
-    item.setCrs(layers[-1].crs())
+    item.setCrs(layers[-1].crs() if layers else QgsCoordinateReferenceSystem(PACK_CRS))
     item.setFrameEnabled(True)
     layout.addLayoutItem(item)
     place(item, *box, page=page)
@@ -186,7 +188,7 @@ def scale_bar(layout: QgsPrintLayout, linked: QgsLayoutItemMap, x: float, y: flo
     item.setUnitLabel("km")
     item.setNumberOfSegments(2)
     item.setNumberOfSegmentsLeft(0)
-    width_km = linked.extent().width() / 1000
+    width_km = max(linked.extent().width() / 1000, 0.5)
     step = next((s for s in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 50) if s * 2 >= width_km / 5),
                 100)
     item.setUnitsPerSegment(step)

@@ -40,6 +40,8 @@ class ReportMap:
             raise JsnaInputError(f"Map extent must be one of {', '.join(EXTENTS)}")
         if self.extent != "city" and not self.area:
             raise JsnaInputError(f"Name the {self.extent} to map")
+        if self.theme == "indicator" and self.options.get("indicator_id") not in BY_ID:
+            raise JsnaInputError(f"Unknown indicator '{self.options.get('indicator_id')}'")
 
     @property
     def indicator(self) -> Indicator:
@@ -91,23 +93,10 @@ def attributions(indicator: Indicator, theme: str) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
-def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: ReportMap,
-                legend_title: str, styles: dict) -> None:
-    """Lay out one report map on page ``page`` (already sized to ``spec.paper``)."""
-    paper, s = spec.paper, spec.paper.scale
-    extent, area_label = area_extent(pack, spec.extent, spec.area)
-    indicator = spec.indicator
-    m, width, height = items.MARGIN, paper.width, paper.height
-    heading = THEME_HEADING[spec.theme] or indicator.title.lower()
-    items.label(layout, "title", f"{area_label}: {heading}", (m, m, width - 2 * m, 10 * s),
-                16 * s, page, bold=True)
-    city = pack.city_value(indicator.indicator_id)
-    compared = (f" · {pack.contents.place} average {format_value(indicator, city)}"
-                if city is not None and indicator.value_type not in ("rank", "decile") else "")
-    items.label(layout, "subtitle", f"{indicator.title} · {indicator.period}{compared}",
-                (m, m + 10 * s, width - 2 * m, 7 * s), 10 * s, page, colour="#404040")
+def report_boxes(paper: Paper) -> dict:
+    """Where each item of a report map goes on the page (x, y, width, height in mm)."""
+    s, m, width, height = paper.scale, items.MARGIN, paper.width, paper.height
     top, footer = m + 19 * s, 15 * s
-    layers = theme_layers(pack, spec.theme, spec.level)
     if paper.orientation == "landscape":
         map_box = (m, top, width * 0.64, height - top - m - footer)
         side_x = m + map_box[2] + 5
@@ -118,24 +107,53 @@ def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: Repor
         map_box = (m, top, width - 2 * m, height * 0.55)
         below = top + map_box[3] + 4
         rest = height - below - m - footer
+        side_w = (width - 2 * m) * 0.38
         legend_box = (m, below, (width - 2 * m) * 0.58, rest)
-        side = min(rest, (width - 2 * m) * 0.38)
-        locator_box = (width - m - (width - 2 * m) * 0.38, below, (width - 2 * m) * 0.38, side)
+        locator_box = (width - m - side_w, below, side_w, min(rest, side_w))
+    return {
+        "title": (m, m, width - 2 * m, 10 * s),
+        "subtitle": (m, m + 10 * s, width - 2 * m, 7 * s),
+        "map": map_box, "legend": legend_box, "locator": locator_box,
+        "north_arrow": (map_box[0] + map_box[2] - 13 * s, map_box[1] + 3 * s, 9 * s, 13 * s),
+        "scale_bar": (map_box[0] + 3, map_box[1] + map_box[3] - 13 * s),
+        "sources": (m, height - m - footer + 2, width - 2 * m, footer - 2),
+    }
+
+
+def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: ReportMap,
+                legend_title: str, styles: dict, area_label: str | None = None):
+    """Lay out one report map on page ``page`` (already sized to ``spec.paper``); returns the map.
+
+    ``area_label`` overrides the title's area name (an atlas passes an expression).
+    """
+    paper, s = spec.paper, spec.paper.scale
+    extent, default_label = area_extent(pack, spec.extent, spec.area)
+    area_label = area_label or default_label
+    indicator = spec.indicator
+    heading = THEME_HEADING[spec.theme] or indicator.title.lower()
+    boxes = report_boxes(paper)
+    items.label(layout, "title", f"{area_label}: {heading}", boxes["title"], 16 * s, page,
+                bold=True)
+    city = pack.city_value(indicator.indicator_id)
+    compared = (f" · {pack.contents.place} average {format_value(indicator, city)}"
+                if city is not None and indicator.value_type not in ("rank", "decile") else "")
+    items.label(layout, "subtitle", f"{indicator.title} · {indicator.period}{compared}",
+                boxes["subtitle"], 10 * s, page, colour="#404040")
+    layers = theme_layers(pack, spec.theme, spec.level)
     margin = 0.35 if spec.extent == "neighbourhood" else 0.06  # a neighbourhood with its context
-    main = items.map_item(layout, "map", layers, extent, map_box, page, styles, margin)
+    main = items.map_item(layout, "map", layers, extent, boxes["map"], page, styles, margin)
     entries = [(layer, legend_title if layer is layers[-1] else layer.name())
                for layer in layers if layer.id() != pack.layer(schema.NEIGHBOURHOODS).id()
                or spec.level == schema.LEVEL_NEIGHBOURHOOD]
-    items.legend(layout, main, entries, legend_box, page, s)
+    items.legend(layout, main, entries, boxes["legend"], page, s)
     locator_layers = [pack.layer(schema.HUBS), pack.layer(schema.CITY)]
-    items.locator(layout, main, locator_layers, pack.extent, locator_box, page)
-    items.north_arrow(layout, main, (map_box[0] + map_box[2] - 13 * s, map_box[1] + 3 * s,
-                                     9 * s, 13 * s), page)
-    items.scale_bar(layout, main, map_box[0] + 3, map_box[1] + map_box[3] - 13 * s, page)
+    items.locator(layout, main, locator_layers, pack.extent, boxes["locator"], page)
+    items.north_arrow(layout, main, boxes["north_arrow"], page)
+    items.scale_bar(layout, main, *boxes["scale_bar"], page)
     sources = "Sources: " + " | ".join(attributions(indicator, spec.theme))
     items.label(layout, "sources", f"{sources}. Map produced {date.today():%d %B %Y} with JSNA "
-                "Area Profiles.", (m, height - m - footer + 2, width - 2 * m, footer - 2),
-                7 * s, page, colour="#404040")
+                "Area Profiles.", boxes["sources"], 7 * s, page, colour="#404040")
+    return main
 
 
 def report_layout(project: QgsProject, pack: LoadedPack, spec: ReportMap,

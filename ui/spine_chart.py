@@ -10,7 +10,7 @@ from qgis.PyQt.QtWidgets import QSizePolicy, QWidget
 
 from ..charts.spine import WIDTH, chart_height, paint_spine, spine_png, spine_svg
 from ..core.compare import SpineRow
-from ..core.compare_export import replace_atomically
+from ..core.files import replace_atomically
 
 
 class SpineChart(QWidget):
