@@ -3,7 +3,9 @@ update the compare panel on the Coventry pack and an England-wide one.
 
 Writes build/bench.json and prints the figures. Each figure is the median of several runs.
 Targets on a 2-core machine: build_pack_s < 15; open_pack_s < 1 and <= 1.3 x open_pack_floor_s;
-compare_update_ms < 30 (Coventry), compare_update_england_ms < 200 (6,791 neighbourhoods).
+compare_update_ms < 30 (Coventry), compare_update_england_ms < 200 (6,791 neighbourhoods);
+profile_pdf_s < 5 (Harmony), atlas_pdf_s < 60 (42 neighbourhoods, one PDF), and the profile's
+export step <= 1.2 x layout_export_floor_s (the same layout through a bare QgsLayoutExporter).
 """
 
 from __future__ import annotations
@@ -111,6 +113,38 @@ def compare_update_ms(pack: Path, rounds: int = 5, hubs: int = 20) -> dict:
     return {"load_s": load_s, "update_ms": statistics.median(times) * 1000}
 
 
+def layout_figures(pack: Path, out: Path) -> dict:
+    """Hub profile and atlas PDFs, and the bare-exporter floor for the profile's layout."""
+    from qgis.core import QgsLayoutExporter, QgsProject
+
+    from jsna_profiles.core.compare import ComparePack
+    from jsna_profiles.layers.pack import open_pack
+    from jsna_profiles.layouts.atlas import atlas_layout
+    from jsna_profiles.layouts.export import export_atlas, export_layout, pdf_settings
+    from jsna_profiles.layouts.profile import profile_layout
+
+    project = QgsProject.instance()
+    loaded = open_pack(pack, project)
+    compare = ComparePack(pack)
+    layout = profile_layout(project, loaded, compare, "Harmony")
+    export_layout(layout, out / "warm.pdf")  # fonts and symbols cached for both measurements
+
+    def whole_profile():
+        export_layout(profile_layout(project, loaded, compare, "Harmony"), out / "profile.pdf")
+
+    figures = {
+        "profile_pdf_s": median_time(whole_profile, 3),
+        "profile_export_s": median_time(lambda: export_layout(layout, out / "profile.pdf"), 3),
+        "layout_export_floor_s": median_time(
+            lambda: QgsLayoutExporter(layout).exportToPdf(str(out / "floor.pdf"), pdf_settings()), 3),
+    }
+    figures["profile_export_vs_floor"] = figures["profile_export_s"] / figures["layout_export_floor_s"]
+    atlas = atlas_layout(project, loaded, "deprivation")
+    figures["atlas_pdf_s"] = median_time(lambda: export_atlas(atlas, out / "atlas.pdf"), 1)
+    project.clear()
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sources", default=str(ROOT.parent / "shared" / "data" / "raw"))
@@ -128,6 +162,7 @@ def main() -> int:
     results["open_pack_s"] = median_time(lambda: open_with_plugin(pack), 7)
     results["open_pack_floor_s"] = median_time(lambda: open_floor(pack), 7)
     results["open_pack_vs_floor"] = results["open_pack_s"] / results["open_pack_floor_s"]
+    results.update(layout_figures(pack, pack.parent))
     coventry = compare_update_ms(pack)
     results["compare_load_s"] = coventry["load_s"]
     results["compare_update_ms"] = coventry["update_ms"]

@@ -140,6 +140,10 @@ def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: Repor
     items.label(layout, "subtitle", f"{indicator.title} · {indicator.period}{compared}",
                 boxes["subtitle"], 10 * s, page, colour="#404040")
     layers = theme_layers(pack, spec.theme, spec.level)
+    request = QgsFeatureRequest().setFilterRect(extent).setLimit(1).setNoAttributes()
+    if next(layers[-1].getFeatures(request), None) is None:
+        raise JsnaInputError(f"Nothing to map: the layer '{layers[-1].name()}' has no features "
+                             f"in the extent of {default_label}")
     margin = 0.35 if spec.extent == "neighbourhood" else 0.06  # a neighbourhood with its context
     main = items.map_item(layout, "map", layers, extent, boxes["map"], page, styles, margin)
     entries = [(layer, legend_title if layer is layers[-1] else layer.name())

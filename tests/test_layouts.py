@@ -1,6 +1,7 @@
 """Report maps, atlases, the hub profile and templates: items, pages, text and pixels."""
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import date
@@ -204,6 +205,25 @@ def test_bad_outputs_leave_nothing_behind(pack, tmp_path):
     with pytest.raises(JsnaInputError, match="Folder not found"):
         export_atlas(atlas, tmp_path / "nowhere", one_file=False)
     assert [p.name for p in tmp_path.iterdir()] == ["map.pdf"]
+
+
+def test_unwritable_folder_and_empty_layer(pack, coventry_pack, tmp_path, monkeypatch):
+    layout = report_layout(QgsProject.instance(), pack, ReportMap("fuel_poverty", "city"))
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+    with monkeypatch.context() as patch:  # a read-only folder (root ignores chmod, so simulated)
+        patch.setattr("jsna_profiles.core.files.tempfile.mkstemp", refuse)
+        with pytest.raises(JsnaInputError, match="Cannot write in .*Permission denied"):
+            export_layout(layout, tmp_path / "map.pdf")
+    assert list(tmp_path.iterdir()) == []
+    copy = tmp_path / "empty.gpkg"
+    shutil.copy(coventry_pack, copy)
+    with sqlite3.connect(copy) as db:
+        db.execute("DELETE FROM small_areas")
+    empty = open_pack(copy, QgsProject.instance())
+    with pytest.raises(JsnaInputError, match="Nothing to map: the layer 'Small areas"):
+        report_layout(QgsProject.instance(), empty, ReportMap("fuel_poverty", "hub", "Harmony"))
 
 
 def test_bad_choices_are_clear_errors(pack, coventry_pack):
