@@ -267,3 +267,32 @@ def test_plugin_actions_build_layouts_and_report_errors(plugin, qgis_iface, cove
     files = plugin.export_atlas("air_quality", "Harmony", str(tmp_path / "atlas.pdf"))
     assert files == [tmp_path / "atlas.pdf"] and pdf_pages(files[0]) == 6
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_dialogs_turn_choices_into_requests(qgis_app):
+    from qgis.gui import QgsFileWidget
+
+    from jsna_profiles.ui.hub_export_dialog import HubExportDialog
+    from jsna_profiles.ui.report_map_dialog import ReportMapDialog
+
+    dialog = ReportMapDialog(["Harmony", "Mosaic"], [("E02001981", "Hillfields")])
+    dialog.extent.setCurrentIndex(dialog.extent.findData("neighbourhood"))
+    assert [dialog.area.itemText(i) for i in range(dialog.area.count())] == ["Hillfields"]
+    dialog.map.setCurrentIndex(dialog.map.findText("Indicator: Income deprivation affecting "
+                                                   "children (IDACI) (2015-16)"))
+    dialog.paper.setCurrentIndex(dialog.paper.findText("A3 portrait"))
+    spec = dialog.choice()
+    assert (spec.theme, spec.extent, spec.area) == ("indicator", "neighbourhood", "E02001981")
+    assert spec.options == {"indicator_id": "idaci"} and spec.paper == Paper("A3", "portrait")
+    dialog.extent.setCurrentIndex(dialog.extent.findData("city"))
+    assert not dialog.area.isEnabled() and dialog.choice().area is None
+
+    atlas = HubExportDialog("atlas", ["Harmony"], "Coventry")
+    assert atlas.hub.itemData(0) is None  # the whole city first
+    atlas.per_neighbourhood.setChecked(True)
+    assert atlas.output.storageMode() == QgsFileWidget.StorageMode.GetDirectory
+    atlas.output.setFilePath("/tmp/atlas")
+    assert atlas.choice() == {"hub": None, "out": "/tmp/atlas", "theme": "deprivation",
+                              "paper": ("A4", "landscape"), "one_file": False}
+    profile = HubExportDialog("profile", ["Harmony"], "Coventry")
+    assert profile.hub.count() == 1 and profile.choice()["hub"] == "Harmony"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout
+from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDialog, QFormLayout
 
-from ..layouts.items import ORIENTATIONS, PAPER_SIZES
-from .report_map_dialog import MAPS
+from .report_map_dialog import MAPS, ok_cancel, paper_combo
 
 
 class HubExportDialog(QDialog):
@@ -27,14 +26,11 @@ class HubExportDialog(QDialog):
             self.hub.addItem(hub, hub)
         form.addRow("Hub", self.hub)
         self.map = QComboBox()
-        self.paper = QComboBox()
+        self.paper = paper_combo()
         self.per_neighbourhood = QCheckBox("One PDF per neighbourhood, named after it")
         if kind == "atlas":
             for text, theme in MAPS:
                 self.map.addItem(text, theme)
-            for size in PAPER_SIZES:
-                for orientation in ORIENTATIONS:
-                    self.paper.addItem(f"{size} {orientation}", (size, orientation))
             form.addRow("Map", self.map)
             form.addRow("Paper", self.paper)
             form.addRow("", self.per_neighbourhood)
@@ -44,11 +40,7 @@ class HubExportDialog(QDialog):
         self.output.setFilter("PDF (*.pdf)")
         self._output_mode(False)
         form.addRow("Write to", self.output)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self))
 
     def _output_mode(self, per_neighbourhood: bool) -> None:
         self.output.setStorageMode(QgsFileWidget.StorageMode.GetDirectory if per_neighbourhood

@@ -14,6 +14,24 @@ MAPS = (("Deprivation (IMD 2019 deciles)", "deprivation"), ("Fuel poverty", "fue
 EXTENT_LABELS = {"hub": "A hub", "neighbourhood": "A neighbourhood", "city": "The whole city"}
 
 
+def paper_combo() -> QComboBox:
+    """A4/A3 in either orientation; data (size, orientation)."""
+    combo = QComboBox()
+    combo.setObjectName("paper")
+    for size in PAPER_SIZES:
+        for orientation in ORIENTATIONS:
+            combo.addItem(f"{size} {orientation}", (size, orientation))
+    return combo
+
+
+def ok_cancel(dialog: QDialog) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                               | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 class ReportMapDialog(QDialog):
     """Collects a ReportMap; the plugin builds the layout and opens it in the designer."""
 
@@ -35,20 +53,12 @@ class ReportMapDialog(QDialog):
             self.extent.addItem(text, key)
         self.area = QComboBox()
         self.area.setObjectName("area")
-        self.paper = QComboBox()
-        self.paper.setObjectName("paper")
-        for size in PAPER_SIZES:
-            for orientation in ORIENTATIONS:
-                self.paper.addItem(f"{size} {orientation}", (size, orientation))
+        self.paper = paper_combo()
         form.addRow("Map", self.map)
         form.addRow("Extent", self.extent)
         form.addRow("Area", self.area)
         form.addRow("Paper", self.paper)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self))
         self.extent.currentIndexChanged.connect(self._fill_areas)
         self._fill_areas()
 
