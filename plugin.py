@@ -24,8 +24,19 @@ class JsnaProfilesPlugin:
         self.pack = None
         self.compare_panel = None
         self._compare_packs: dict = {}
+        self.provider = None
+
+    def initProcessing(self) -> None:  # noqa: N802 - QGIS's name (also called by qgis_process)
+        from qgis.core import QgsApplication
+
+        from .provider.provider import JsnaProvider
+
+        if self.provider is None:
+            self.provider = JsnaProvider()
+            QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self) -> None:  # noqa: N802 - QGIS's name
+        self.initProcessing()
         self.toolbar = self.iface.addToolBar(TITLE)
         self.toolbar.setObjectName("JsnaAreaProfilesToolbar")
         self._add("open_pack", "Open data pack…", self.open_pack_dialog)
@@ -51,6 +62,11 @@ class JsnaProfilesPlugin:
         return action
 
     def unload(self) -> None:
+        if self.provider is not None:
+            from qgis.core import QgsApplication
+
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
         QgsProject.instance().readProject.disconnect(self._project_read)
         QgsProject.instance().cleared.disconnect(self._project_cleared)
         if self.compare_panel is not None:

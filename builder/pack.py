@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -205,18 +206,26 @@ def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
 
 
 def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
-               hub_lookup: Path | None = None, with_styles: bool = True) -> BuildReport:
-    """Build the pack from the source folder into ``out`` (replaced only when complete)."""
+               hub_lookup: Path | None = None, with_styles: bool = True,
+               progress: Callable[[float, str], None] | None = None) -> BuildReport:
+    """Build the pack from the source folder into ``out`` (replaced only when complete).
+
+    ``progress(percent, text)`` is told each stage; an exception it raises stops the build
+    with nothing written.
+    """
     config = config or PlaceConfig.load()
     sources, out = Path(sources), Path(out)
+    step = progress or (lambda percent, text: None)
     if not sources.is_dir():
         raise JsnaInputError(f"Source folder not found: {sources}")
     report = BuildReport()
+    step(2, "Reading boundaries and the area lookup")
     areas = _geography(sources, config, report)
     lsoas, msoas = set(areas["code"]), set(areas["neighbourhood_code"])
     membership = hubs.assign_hubs(hub_lookup or config.hub_lookup, areas)
     areas = areas.merge(membership, on="code")
 
+    step(20, "Reading the Indices of Deprivation")
     base_rows, denominators = indicators.iod_small_area(sources, config, lsoas, report)
     population = denominators[indicators.POPULATION]
     no_population = sorted(lsoas - set(population.dropna().index))
@@ -229,6 +238,7 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     base_rows += indicators.life_expectancy(sources, config, msoas, report)
     base_rows += indicators.census(sources, config, msoas, report)
     memberships = _memberships(areas, population, config.la_code)
+    step(45, "Aggregating to neighbourhoods, hubs and the city")
     values = _aggregate_values(base_rows, areas, population, memberships, config)
 
     city_fp = values.query("level == 'city' and indicator_id == 'fuel_poverty'")["value"]
@@ -245,6 +255,7 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
                    "geometry"]]
     small = small.join(_wide(values, schema.LEVEL_SMALL_AREA), on="code")
 
+    step(60, "Dissolving neighbourhoods and hubs")
     nb = areas.dissolve(by="neighbourhood_code", as_index=False)
     nb_hub = memberships[schema.LEVEL_NEIGHBOURHOOD]
     nb = nb[["neighbourhood_code", "geometry"]].rename(columns={"neighbourhood_code": "code"})
@@ -268,6 +279,7 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
                             geometry=[areas.unary_union], crs=schema.PACK_CRS)
     sites = _monitoring_sites(sources, config, report)
 
+    step(75, "Writing the pack")
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".gpkg", dir=out.parent)
     os.close(handle)
@@ -292,6 +304,7 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
         if with_styles:
             from ..layers.pack_styles import save_default_styles
             save_default_styles(tmp)
+        step(99, "Replacing the pack")
         os.replace(tmp, out)
     finally:
         if tmp.exists():

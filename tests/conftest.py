@@ -76,3 +76,14 @@ def plugin(qgis_iface):
     yield plugin
     plugin.unload()
     QgsProject.instance().clear()
+
+
+@pytest.fixture(scope="session")
+def plugin_zip(tmp_path_factory) -> Path:
+    """The installable zip, as `make package` writes it."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("zip") / "jsna_profiles.zip"
+    subprocess.run([sys.executable, str(ROOT / "bin" / "make-package"), str(out)], check=True,
+                   capture_output=True)
+    return out

@@ -5,8 +5,6 @@ import subprocess
 import sys
 import zipfile
 
-import pytest
-
 from conftest import ROOT, needs_sources
 
 A4_LANDSCAPE_96_DPI = (int(297 / 25.4 * 96), int(210 / 25.4 * 96))  # (1122, 793)
@@ -37,14 +35,6 @@ def test_unknown_hub_is_a_clear_error(coventry_pack, tmp_path):
     assert result.returncode == 2
     assert "No hub called 'Atlantis' in the Coventry pack (hubs: Harmony, Mosaic)" in result.stderr
     assert not list(tmp_path.iterdir())
-
-
-@pytest.fixture(scope="module")
-def plugin_zip(tmp_path_factory):
-    out = tmp_path_factory.mktemp("zip") / "jsna_profiles.zip"
-    subprocess.run([sys.executable, str(ROOT / "bin" / "make-package"), str(out)], check=True,
-                   capture_output=True)
-    return out
 
 
 def test_zip_holds_the_plugin_folder_and_nothing_else(plugin_zip):

@@ -1,0 +1,1 @@
+"""The Processing provider "JSNA Area Profiles" (id ``jsna``)."""

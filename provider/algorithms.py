@@ -1,0 +1,309 @@
+"""Processing algorithms mirroring the plugin's actions, for the toolbox, models and qgis_process.
+
+Each one reports progress and stops when cancelled through its feedback; bad input raises
+QgsProcessingException with the same one-line message the plugin shows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import (
+    QgsFeature,
+    QgsFeatureSink,
+    QgsField,
+    QgsFields,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+    QgsProcessingParameterVectorLayer,
+    QgsProject,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QVariant
+
+from ..core.compare import COMPARATORS, LONG_COLUMNS
+from ..core.errors import JsnaInputError
+from ..ui.icons import icon
+
+THEMES = ("deprivation", "fuel_poverty", "air_quality")
+CHOROPLETH_METHODS = ("quantile", "equal_interval", "natural_breaks")
+NUMERIC_COLUMNS = {"value", "lower95", "upper95", "numerator", "denominator",
+                   "comparator_value"}
+INTEGER_COLUMNS = {"rank", "rank_of"}
+
+
+class CancelledError(Exception):
+    """The user pressed Cancel."""
+
+
+class JsnaAlgorithm(QgsProcessingAlgorithm):
+    """Shared plumbing: names, help, icon, and JsnaInputError -> QgsProcessingException."""
+
+    name_ = ""
+    display = ""
+    help_text = ""
+
+    def name(self) -> str:
+        return self.name_
+
+    def displayName(self) -> str:  # noqa: N802 - QGIS's API
+        return self.display
+
+    def group(self) -> str:
+        return "JSNA Area Profiles"
+
+    def groupId(self) -> str:  # noqa: N802
+        return "jsna"
+
+    def shortHelpString(self) -> str:  # noqa: N802
+        return self.help_text
+
+    def icon(self):
+        return icon("jsna")
+
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        try:
+            return self.execute(parameters, context, feedback)
+        except JsnaInputError as exc:
+            raise QgsProcessingException(str(exc)) from None
+        except CancelledError:
+            feedback.reportError("CancelledError: nothing was written", False)
+            return {}
+
+    def execute(self, parameters, context, feedback) -> dict:
+        raise NotImplementedError
+
+    @staticmethod
+    def step(feedback, percent: float, text: str) -> None:
+        """Report progress, and stop here if the user cancelled."""
+        if feedback.isCanceled():
+            raise CancelledError()
+        feedback.setProgress(percent)
+        feedback.pushInfo(text)
+
+    def pack_parameter(self) -> None:
+        self.addParameter(QgsProcessingParameterFile(
+            "PACK", "Data pack", extension="gpkg"))
+
+    def open_pack(self, parameters, context):
+        """The pack's layers in a project of their own (the user's project is not touched)."""
+        from ..layers.pack import open_pack
+
+        project = QgsProject()
+        return project, open_pack(self.parameterAsFile(parameters, "PACK", context), project)
+
+
+class BuildPack(JsnaAlgorithm):
+    name_, display = "buildpack", "Build a data pack"
+    help_text = ("Builds a JSNA data pack (one GeoPackage: small areas, neighbourhoods, hubs, "
+                 "indicator catalogue and values, styles) from a folder of official source files "
+                 "for one local authority. The place configuration names the files and the "
+                 "authority (default: Coventry); the hub lookup is a CSV of area_code,hub,basis "
+                 "with LSOA or MSOA codes. The pack is written to a temporary file and replaces "
+                 "the output only when complete.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFile(
+            "SOURCES", "Folder of official source files",
+            behavior=QgsProcessingParameterFile.Behavior.Folder))
+        self.addParameter(QgsProcessingParameterFile(
+            "PLACE_CONFIG", "Place configuration (JSON; empty: Coventry)", extension="json",
+            optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "HUB_LOOKUP", "Hub lookup (CSV: area_code,hub,basis; empty: the place's own)",
+            extension="csv", optional=True))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", "Data pack", "GeoPackage (*.gpkg)"))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        from ..builder.pack import build_pack
+        from ..builder.sources import DEFAULT_PLACE_CONFIG, PlaceConfig
+
+        config_path = self.parameterAsFile(parameters, "PLACE_CONFIG", context)
+        lookup = self.parameterAsFile(parameters, "HUB_LOOKUP", context)
+        out = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        config = PlaceConfig.load(Path(config_path) if config_path else DEFAULT_PLACE_CONFIG)
+        report = build_pack(Path(self.parameterAsFile(parameters, "SOURCES", context)), Path(out),
+                            config, Path(lookup) if lookup else None,
+                            progress=lambda percent, text: self.step(feedback, percent, text))
+        for warning in report.warnings:
+            feedback.pushWarning(warning)
+        return {"OUTPUT": out}
+
+
+class StyleLayer(JsnaAlgorithm):
+    name_, display = "stylelayer", "Style a layer by an indicator"
+    help_text = ("Styles a small-area or neighbourhood layer of a JSNA data pack as a "
+                 "choropleth of one indicator: colours by the indicator's polarity, the class "
+                 "holding the city average marked. Choose the layer in the project.")
+
+    def flags(self):
+        return super().flags() | QgsProcessingAlgorithm.Flag.FlagNoThreading
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        from ..core.catalogue import CATALOGUE
+
+        self.indicators = [i.indicator_id for i in CATALOGUE]
+        self.addParameter(QgsProcessingParameterVectorLayer(
+            "INPUT", "Layer (small areas or neighbourhoods of a pack)",
+            [QgsProcessing.SourceType.TypeVectorPolygon]))
+        self.addParameter(QgsProcessingParameterEnum(
+            "INDICATOR", "Indicator", self.indicators, defaultValue="fuel_poverty",
+            usesStaticStrings=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            "METHOD", "Classification", list(CHOROPLETH_METHODS), defaultValue="quantile",
+            usesStaticStrings=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "CLASSES", "Classes", QgsProcessingParameterNumber.Type.Integer, 5, minValue=3,
+            maxValue=9))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        from ..layers import styles
+
+        layer = self.parameterAsVectorLayer(parameters, "INPUT", context)
+        indicator = self.parameterAsEnumString(parameters, "INDICATOR", context)
+        method = self.parameterAsEnumString(parameters, "METHOD", context)
+        title = styles.graduated_renderer(layer, indicator, method,
+                                          self.parameterAsInt(parameters, "CLASSES", context))
+        layer.triggerRepaint()
+        feedback.pushInfo(f"Styled {layer.name()}: {title}")
+        return {"OUTPUT": layer.id()}
+
+
+class CompareNeighbourhoods(JsnaAlgorithm):
+    name_, display = "compare", "Compare neighbourhoods"
+    help_text = ("Sets each neighbourhood of a hub (or of the whole city) against the hub, the "
+                 "city and England: value, 95% confidence limits (Wilson, Byar, or the source's "
+                 "own), significance by the indicator's polarity, rank among the city's "
+                 "neighbourhoods. One row per area and indicator, as a table and optionally CSV.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.pack_parameter()
+        self.addParameter(QgsProcessingParameterString(
+            "HUB", "Hub (empty: all the city's neighbourhoods)", optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            "COMPARATOR", "Compare with", list(COMPARATORS), defaultValue="city",
+            usesStaticStrings=True))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            "OUTPUT", "Comparison", QgsProcessing.SourceType.TypeVector))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "CSV", "Comparison as CSV", "CSV (*.csv)", optional=True, createByDefault=False))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        from ..core.compare import ComparePack
+        from ..core.compare_export import write_csv
+
+        self.step(feedback, 5, "Reading the pack")
+        compare = ComparePack(self.parameterAsFile(parameters, "PACK", context))
+        hub = self.parameterAsString(parameters, "HUB", context) or None
+        comparator = self.parameterAsEnumString(parameters, "COMPARATOR", context)
+        table = compare.table(hub, comparator=comparator)
+        fields = QgsFields()
+        for column in LONG_COLUMNS:
+            kind = QVariant.Double if column in NUMERIC_COLUMNS else \
+                QVariant.Int if column in INTEGER_COLUMNS else QVariant.String
+            fields.append(QgsField(column, kind))
+        sink, sink_id = self.parameterAsSink(parameters, "OUTPUT", context, fields,
+                                             QgsWkbTypes.Type.NoGeometry)
+        rows = table.long_rows()
+        for i, row in enumerate(rows):
+            if i % 50 == 0:
+                self.step(feedback, 10 + 85 * i / len(rows), f"{i} of {len(rows)} rows")
+            feature = QgsFeature(fields)
+            feature.setAttributes([row[c] for c in LONG_COLUMNS])
+            sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
+        results = {"OUTPUT": sink_id}
+        csv_path = self.parameterAsFileOutput(parameters, "CSV", context)
+        if csv_path:
+            results["CSV"] = str(write_csv(table, csv_path))
+        return results
+
+
+class HubProfile(JsnaAlgorithm):
+    name_, display = "hubprofile", "Export a hub profile PDF"
+    help_text = ("Writes a hub's profile as one PDF: cover with the hub map, deprivation, fuel "
+                 "poverty and air-quality maps, the comparison table, a spine chart per "
+                 "neighbourhood, sources and licences.")
+
+    def flags(self):
+        return super().flags() | QgsProcessingAlgorithm.Flag.FlagNoThreading
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.pack_parameter()
+        self.addParameter(QgsProcessingParameterString("HUB", "Hub"))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", "Profile PDF", "PDF (*.pdf)"))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        from ..core.compare import ComparePack
+        from ..layouts.export import export_layout
+        from ..layouts.profile import profile_layout
+
+        self.step(feedback, 5, "Opening the pack")
+        project, pack = self.open_pack(parameters, context)
+        hub = self.parameterAsString(parameters, "HUB", context)
+        self.step(feedback, 20, f"Laying out {hub}'s profile")
+        layout = profile_layout(project, pack, ComparePack(pack.contents.path), hub)
+        self.step(feedback, 50, "Writing the PDF")
+        out = export_layout(layout, self.parameterAsFileOutput(parameters, "OUTPUT", context),
+                            "pdf", dpi=300)
+        return {"OUTPUT": str(out)}
+
+
+class Atlas(JsnaAlgorithm):
+    name_, display = "atlas", "Export an atlas of neighbourhoods"
+    help_text = ("A map page per neighbourhood of a hub (or of the whole city), as one PDF, or "
+                 "as one PDF per neighbourhood named after it in a folder.")
+
+    def flags(self):
+        return super().flags() | QgsProcessingAlgorithm.Flag.FlagNoThreading
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.pack_parameter()
+        self.addParameter(QgsProcessingParameterString(
+            "HUB", "Hub (empty: all the city's neighbourhoods)", optional=True))
+        self.addParameter(QgsProcessingParameterEnum("THEME", "Map", list(THEMES),
+                                                     defaultValue="deprivation",
+                                                     usesStaticStrings=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "PER_NEIGHBOURHOOD", "One PDF per neighbourhood", defaultValue=False))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", "Atlas PDF", "PDF (*.pdf)", optional=True))
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            "FOLDER", "Folder for one PDF per neighbourhood", optional=True,
+            createByDefault=False))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        from ..layouts.atlas import atlas_layout
+        from ..layouts.export import export_atlas
+
+        per = self.parameterAsBoolean(parameters, "PER_NEIGHBOURHOOD", context)
+        target = self.parameterAsString(parameters, "FOLDER" if per else "OUTPUT", context)
+        if not target:
+            raise JsnaInputError("Choose a folder for one PDF per neighbourhood" if per
+                                 else "Choose the atlas PDF to write")
+        self.step(feedback, 5, "Opening the pack")
+        project, pack = self.open_pack(parameters, context)
+        theme = self.parameterAsEnumString(parameters, "THEME", context)
+        layout = atlas_layout(project, pack, theme,
+                              self.parameterAsString(parameters, "HUB", context) or None)
+        self.step(feedback, 30, f"Writing {layout.atlas().count()} pages")
+        if per:
+            Path(target).mkdir(parents=True, exist_ok=True)
+        files = export_atlas(layout, Path(target), one_file=not per)
+        return {"OUTPUT" if not per else "FOLDER": target, "FILES": len(files)}
+
+
+ALGORITHMS = (BuildPack, StyleLayer, CompareNeighbourhoods, HubProfile, Atlas)

@@ -1,0 +1,175 @@
+"""The Processing provider: registered by the plugin, run through processing.run, a model and
+qgis_process on the command line."""
+
+import csv
+import os
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+from qgis.core import (
+    QgsApplication,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingModelAlgorithm,
+    QgsProcessingModelChildAlgorithm,
+    QgsProcessingModelChildParameterSource,
+    QgsProcessingModelParameter,
+    QgsProcessingParameterFile,
+    QgsProject,
+)
+
+from jsna_profiles.core.compare import ComparePack
+
+ALGORITHMS = {"jsna:buildpack", "jsna:stylelayer", "jsna:compare", "jsna:hubprofile",
+              "jsna:atlas"}
+
+
+@pytest.fixture
+def processing(plugin):
+    """QGIS's Processing framework with the plugin's provider registered by initGui."""
+    import processing as qgis_processing
+    from processing.core.Processing import Processing
+
+    Processing.initialize()
+    return qgis_processing
+
+
+def pdf_pages(path) -> int:
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(next(line.split()[-1] for line in out.stdout.splitlines() if line.startswith("Pages")))
+
+
+class CancelAfter(QgsProcessingFeedback):
+    """Feedback that presses Cancel once ``steps`` progress reports have arrived."""
+
+    def __init__(self, steps: int):
+        super().__init__()
+        self.steps = steps
+        self.progressChanged.connect(self._count)
+
+    def _count(self, _progress):
+        self.steps -= 1
+        if self.steps <= 0:
+            self.cancel()
+
+
+def test_provider_comes_and_goes_with_the_plugin(plugin):
+    registry = QgsApplication.processingRegistry()
+    provider = registry.providerById("jsna")
+    assert provider is not None and provider.name() == "JSNA Area Profiles"
+    ids = {a.id() for a in provider.algorithms()}
+    assert ids == ALGORITHMS
+    for algorithm in provider.algorithms():
+        assert len(algorithm.shortHelpString()) > 80, algorithm.id()
+    plugin.unload()
+    assert registry.providerById("jsna") is None
+    plugin.initGui()  # the fixture unloads again
+
+
+def test_compare_to_table_and_csv(processing, coventry_pack, tmp_path):
+    out_csv = tmp_path / "harmony.csv"
+    result = processing.run("jsna:compare", {"PACK": str(coventry_pack), "HUB": "Harmony",
+                                             "COMPARATOR": "city", "OUTPUT": "memory:",
+                                             "CSV": str(out_csv)})
+    expected = len(ComparePack(coventry_pack).table("Harmony").long_rows())
+    assert result["OUTPUT"].featureCount() == expected
+    rows = list(csv.DictReader(out_csv.open(encoding="utf-8-sig")))
+    assert len(rows) == expected
+    hillfields = next(r for r in rows if r["area_name"] == "Hillfields"
+                      and r["indicator_id"] == "fuel_poverty")
+    assert hillfields["significance"] == "worse"
+
+
+def test_bad_input_fails_cleanly(processing, coventry_pack):
+    with pytest.raises(QgsProcessingException, match="No hub called 'Atlantis'"):
+        processing.run("jsna:compare", {"PACK": str(coventry_pack), "HUB": "Atlantis",
+                                        "OUTPUT": "memory:"})
+
+
+def test_profile_and_atlas(processing, coventry_pack, tmp_path):
+    result = processing.run("jsna:hubprofile", {"PACK": str(coventry_pack), "HUB": "Harmony",
+                                                "OUTPUT": str(tmp_path / "profile.pdf")})
+    assert pdf_pages(result["OUTPUT"]) == 13
+    folder = tmp_path / "atlas"
+    result = processing.run("jsna:atlas", {"PACK": str(coventry_pack), "HUB": "Harmony",
+                                           "THEME": "fuel_poverty", "PER_NEIGHBOURHOOD": True,
+                                           "FOLDER": str(folder)})
+    assert result["FILES"] == 6 and "Hillfields.pdf" in os.listdir(folder)
+    assert len(QgsProject.instance().mapLayers()) == 0  # the user's project is untouched
+
+
+def test_style_layer(processing, coventry_pack):
+    from jsna_profiles.layers.pack import open_pack
+
+    pack = open_pack(coventry_pack, QgsProject.instance())
+    layer = pack.layer("neighbourhoods")
+    processing.run("jsna:stylelayer", {"INPUT": layer.id(), "INDICATOR": "idaci", "CLASSES": 4})
+    assert layer.renderer().classAttribute() == "idaci"
+    assert len(layer.renderer().ranges()) == 4
+
+
+def test_build_pack_reports_progress_and_cancels_cleanly(processing, tmp_path):
+    from conftest import SOURCES
+
+    if not SOURCES.is_dir():
+        pytest.skip(f"Coventry source mirror not found at {SOURCES}")
+    out = tmp_path / "pack.gpkg"
+    feedback = CancelAfter(2)
+    processing.run("jsna:buildpack", {"SOURCES": str(SOURCES), "OUTPUT": str(out)},
+                   feedback=feedback)
+    assert feedback.isCanceled() and not out.exists()
+    assert list(tmp_path.iterdir()) == []
+    result = processing.run("jsna:buildpack", {"SOURCES": str(SOURCES), "OUTPUT": str(out)})
+    assert result["OUTPUT"] == str(out) and ComparePack(out).place == "Coventry"
+
+
+def test_runs_inside_a_model(processing, coventry_pack, tmp_path):
+    """The same algorithm as a step of a Model Designer model."""
+    model = QgsProcessingModelAlgorithm("Harmony comparison", "JSNA")
+    model.addModelParameter(QgsProcessingParameterFile("pack", "Pack", extension="gpkg"),
+                            QgsProcessingModelParameter("pack"))
+    child = QgsProcessingModelChildAlgorithm("jsna:compare")
+    child.setChildId("compare")
+    child.addParameterSources("PACK", [QgsProcessingModelChildParameterSource.fromModelParameter(
+        "pack")])
+    child.addParameterSources("HUB", [QgsProcessingModelChildParameterSource.fromStaticValue(
+        "Harmony")])
+    child.addParameterSources("COMPARATOR", [
+        QgsProcessingModelChildParameterSource.fromStaticValue("city")])
+    child.addParameterSources("CSV", [QgsProcessingModelChildParameterSource.fromStaticValue(
+        str(tmp_path / "model.csv"))])
+    model.addChildAlgorithm(child)
+    ok, errors = model.validate()
+    assert ok, errors
+    processing.run(model, {"pack": str(coventry_pack)})
+    assert (tmp_path / "model.csv").stat().st_size > 10_000
+
+
+def test_qgis_process_runs_the_installed_plugin(coventry_pack, tmp_path, plugin_zip):
+    """qgis_process with a fresh profile in which the plugin is installed from the zip."""
+    executable = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
+    if executable is None:
+        pytest.skip("qgis_process is not installed")
+    plugins = tmp_path / "config" / "profiles" / "default" / "python" / "plugins"
+    plugins.mkdir(parents=True)
+    zipfile.ZipFile(plugin_zip).extractall(plugins)
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "config"),
+               QT_QPA_PLATFORM="offscreen")
+    run = [executable]  # Debian's qgis_process wrapper passes an option qgis_process.bin rejects
+    enable = subprocess.run(run + ["plugins", "enable", "jsna_profiles"], env=env,
+                            capture_output=True, text=True)
+    assert enable.returncode == 0, enable.stderr
+    listed = subprocess.run(run + ["list"], env=env, capture_output=True, text=True)
+    assert "jsna:compare" in listed.stdout
+    out = tmp_path / "harmony.csv"
+    result = subprocess.run(run + ["run", "jsna:compare", "--", f"PACK={coventry_pack}",
+                                   "HUB=Harmony", f"OUTPUT={out}"], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Hillfields" in out.read_text(encoding="utf-8")
+    bad = subprocess.run(run + ["run", "jsna:compare", "--", f"PACK={coventry_pack}",
+                                "HUB=Atlantis", f"OUTPUT={tmp_path / 'bad.csv'}"], env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "No hub called 'Atlantis'" in bad.stdout + bad.stderr
