@@ -110,6 +110,20 @@ def _compare(args) -> int:
     return 0
 
 
+def _add_indicator(args) -> int:
+    from .builder.add_indicator import IndicatorTable, add_indicator
+
+    spec = IndicatorTable(
+        Path(args.table), args.id, args.title, args.code_column, args.value_column or "",
+        args.numerator_column or "", args.denominator_column or "", args.lower_column or "",
+        args.upper_column or "", args.period or "", args.unit or "", args.polarity,
+        args.domain, args.source or "", args.licence or "", args.sheet or "", args.replace)
+    for warning in add_indicator(Path(args.pack), spec).warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"added {args.id} to {args.pack}")
+    return 0
+
+
 def _paper_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--paper", choices=["A4", "A3"], default="A4")
     command.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape")
@@ -159,6 +173,28 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     compare.add_argument("--out", help="file to write (default for csv: standard output)")
     compare.set_defaults(run=_compare)
+    add = commands.add_parser("add-indicator",
+                              help="add a local indicator from a CSV, XLSX or any layer")
+    add.add_argument("--pack", required=True)
+    add.add_argument("--table", required=True, help="CSV, XLSX or any file OGR reads")
+    add.add_argument("--id", required=True, help="short id: lower-case letters, digits, _")
+    add.add_argument("--title", required=True)
+    add.add_argument("--code-column", required=True, help="column of LSOA or MSOA codes")
+    add.add_argument("--value-column")
+    add.add_argument("--numerator-column")
+    add.add_argument("--denominator-column")
+    add.add_argument("--lower-column")
+    add.add_argument("--upper-column")
+    add.add_argument("--period")
+    add.add_argument("--unit", help="e.g. %% or per 1,000 (a rate's multiplier comes from it)")
+    add.add_argument("--polarity", default="no judgement",
+                     choices=["high is good", "low is good", "no judgement"])
+    add.add_argument("--domain", default="Local indicators")
+    add.add_argument("--source", help="who publishes it (printed with every figure)")
+    add.add_argument("--licence")
+    add.add_argument("--sheet", help="XLSX sheet (default: the first)")
+    add.add_argument("--replace", action="store_true", help="replace an indicator of this id")
+    add.set_defaults(run=_add_indicator)
     styles = commands.add_parser("export-styles", help="write the pack's styles as .qml files")
     styles.add_argument("--pack", required=True)
     styles.add_argument("--out-dir", required=True)

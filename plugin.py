@@ -46,6 +46,8 @@ class JsnaProfilesPlugin:
         self._add("air_quality", "Map air quality", lambda: self.apply_theme("air_quality"))
         self._add("indicator", "Map any indicator…", self.style_dialog)
         self._add("compare", "Compare neighbourhoods…", self.show_compare_panel)
+        self._add("add_indicator", "Add an indicator from your own table…",
+                  self.add_indicator_dialog)
         self._add("report_map", "Report map…", self.report_map_dialog)
         self._add("atlas", "Atlas of neighbourhoods…", lambda: self.hub_export_dialog("atlas"))
         self._add("profile", "Hub profile PDF…", lambda: self.hub_export_dialog("profile"))
@@ -302,3 +304,40 @@ class JsnaProfilesPlugin:
             self._info(f"Wrote {path}")
             return path
         return self._busy(work)
+
+    # Your own data ---------------------------------------------------------------------------
+    def add_indicator_dialog(self) -> None:
+        from .ui.add_indicator_dialog import AddIndicatorDialog
+
+        try:
+            pack = self._require_pack()
+        except JsnaInputError as exc:
+            self._error(exc)
+            return
+        dialog = AddIndicatorDialog(pack.contents.path, self.iface.mainWindow())
+        if dialog.exec():
+            self.add_indicator(dialog.spec())
+
+    def add_indicator(self, spec):
+        """Add the indicator to the open pack, then reopen the pack so it can be mapped."""
+        from .builder.add_indicator import add_indicator
+
+        def work():
+            path = self._require_pack().contents.path
+            report = add_indicator(path, spec)
+            self._reopen(path)
+            for warning in report.warnings:
+                self.iface.messageBar().pushMessage(TITLE, warning,
+                                                    level=Qgis.MessageLevel.Warning, duration=15)
+            self._info(f"Added '{spec.title}' to {path.name}")
+            return report
+        return self._busy(work)
+
+    def _reopen(self, path) -> None:
+        """The pack file changed: replace its layer group with freshly opened layers."""
+        project = QgsProject.instance()
+        group = self.pack.group
+        project.removeMapLayers([layer.id() for layer in self.pack.layers.values()])
+        group.parent().removeChildNode(group)
+        self._compare_packs.pop(path.resolve(), None)
+        self.open_pack(str(path))

@@ -86,15 +86,17 @@ class Indicator:
     levels: tuple[str, ...]
     source_key: str
     description: str = ""
+    own_source: Source | None = None  # for indicators a user added to a pack
 
     @property
     def source(self) -> Source:
-        return SOURCES[self.source_key]
+        return self.own_source or SOURCES[self.source_key]
 
     def as_row(self) -> dict:
         """The catalogue-table row, with source, licence and attribution spelled out."""
         row = asdict(self)
         row.pop("source_key")
+        row.pop("own_source")
         row["levels"] = ",".join(self.levels)
         row["source"] = f"{self.source.publisher}, {self.source.title}"
         row["licence"] = self.source.licence
@@ -253,3 +255,26 @@ def _build_catalogue() -> tuple[Indicator, ...]:
 
 CATALOGUE: tuple[Indicator, ...] = _build_catalogue()
 BY_ID: dict[str, Indicator] = {ind.indicator_id: ind for ind in CATALOGUE}
+
+
+def register_pack_indicators(rows: list[dict]) -> list[Indicator]:
+    """Make a pack's own indicators (added from users' tables) known to maps and layouts.
+
+    Built-in ids keep their definitions; a later pack's indicator with the same id replaces an
+    earlier pack's.
+    """
+    added = []
+    for row in rows:
+        if row["indicator_id"] in {i.indicator_id for i in CATALOGUE}:
+            continue
+        source = Source(row["indicator_id"], row.get("source") or "", row.get("source") or "",
+                        row.get("licence") or "", row.get("attribution") or "")
+        indicator = Indicator(
+            row["indicator_id"], row["title"], row.get("domain") or "", row.get("unit") or "",
+            row.get("polarity") or s.POLARITY_NONE, row.get("value_type") or "score",
+            row.get("aggregation") or s.AGG_NONE, row.get("period") or "",
+            tuple(x for x in (row.get("levels") or "").split(",") if x), row["indicator_id"],
+            row.get("description") or "", source)
+        BY_ID[indicator.indicator_id] = indicator
+        added.append(indicator)
+    return added

@@ -96,7 +96,8 @@ def _read(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     if not path.is_file():
         raise JsnaInputError(f"Data pack not found: {path}")
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        # immutable: no locks and no -wal/-shm files beside the user's pack
+        with sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True) as db:
             catalogue = pd.read_sql_query(f"SELECT * FROM {s.CATALOGUE}", db)
             values = pd.read_sql_query(
                 f"SELECT area_code, level, indicator_id, period, value, numerator, denominator, "

@@ -15,6 +15,7 @@ from qgis.core import (
 )
 
 from ..core import schema
+from ..core.catalogue import register_pack_indicators
 from ..core.errors import JsnaInputError
 from . import styles
 
@@ -65,9 +66,12 @@ def inspect_pack(path: str | Path) -> PackContents:
                                  "rebuild it with 'jsna build-pack'")
         info = {f.GetField("key"): f.GetField("value")
                 for f in source.GetLayerByName(schema.PACK_INFO)}
+        catalogue_rows = [{key: f.GetField(key) for key in schema.CATALOGUE_COLUMNS}
+                          for f in source.GetLayerByName(schema.CATALOGUE)]
     finally:
         gdal.PopErrorHandler()
     grids = [g for g in (info.get("background_grids") or "").split(",") if g]
+    register_pack_indicators(catalogue_rows)
     return PackContents(path, info.get("place") or path.stem, info, tables, grids)
 
 

@@ -143,6 +143,57 @@ class BuildPack(JsnaAlgorithm):
         return {"OUTPUT": out}
 
 
+class AddIndicator(JsnaAlgorithm):
+    name_, display = "addindicator", "Add an indicator to a pack"
+    help_text = ("Adds a local indicator from your own table (CSV, XLSX, or any table or layer "
+                 "QGIS reads) to a data pack. The code column holds LSOA or MSOA codes; give a "
+                 "value column, or numerator and denominator columns (rates are then "
+                 "aggregated from summed counts, with Wilson or Byar limits). Codes are checked "
+                 "against the pack (2011 and 2021 codes are told apart) and unmatched ones are "
+                 "reported. Everything already in the pack is kept; the pack is replaced only "
+                 "when the indicator has been written.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.pack_parameter()
+        self.addParameter(QgsProcessingParameterFile("TABLE", "Indicator table"))
+        for name, label, optional in (
+                ("ID", "Indicator id (lower-case letters, digits, _)", False),
+                ("TITLE", "Title", False), ("CODE_COLUMN", "Code column", False),
+                ("VALUE_COLUMN", "Value column", True),
+                ("NUMERATOR_COLUMN", "Numerator column", True),
+                ("DENOMINATOR_COLUMN", "Denominator column", True),
+                ("LOWER_COLUMN", "Lower 95% limit column", True),
+                ("UPPER_COLUMN", "Upper 95% limit column", True), ("PERIOD", "Period", True),
+                ("UNIT", "Unit (e.g. %, per 1,000)", True), ("SOURCE", "Source", False),
+                ("LICENCE", "Licence", True), ("SHEET", "XLSX sheet", True)):
+            self.addParameter(QgsProcessingParameterString(name, label, optional=optional))
+        self.addParameter(QgsProcessingParameterEnum(
+            "POLARITY", "Polarity", ["high is good", "low is good", "no judgement"],
+            defaultValue="no judgement", usesStaticStrings=True))
+        self.addParameter(QgsProcessingParameterBoolean("REPLACE", "Replace an indicator of "
+                                                        "this id", defaultValue=False))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        from ..builder.add_indicator import IndicatorTable, add_indicator
+
+        def text(name: str) -> str:
+            return self.parameterAsString(parameters, name, context) or ""
+
+        spec = IndicatorTable(
+            Path(self.parameterAsFile(parameters, "TABLE", context)), text("ID"), text("TITLE"),
+            text("CODE_COLUMN"), text("VALUE_COLUMN"), text("NUMERATOR_COLUMN"),
+            text("DENOMINATOR_COLUMN"), text("LOWER_COLUMN"), text("UPPER_COLUMN"),
+            text("PERIOD"), text("UNIT"), self.parameterAsEnumString(parameters, "POLARITY",
+                                                                    context),
+            source=text("SOURCE"), licence=text("LICENCE"), sheet=text("SHEET"),
+            replace=self.parameterAsBoolean(parameters, "REPLACE", context))
+        self.step(feedback, 10, "Checking the table against the pack")
+        pack = self.parameterAsFile(parameters, "PACK", context)
+        for warning in add_indicator(Path(pack), spec).warnings:
+            feedback.pushWarning(warning)
+        return {"PACK": pack}
+
+
 class StyleLayer(JsnaAlgorithm):
     name_, display = "stylelayer", "Style a layer by an indicator"
     help_text = ("Styles a small-area or neighbourhood layer of a JSNA data pack as a "
@@ -153,15 +204,12 @@ class StyleLayer(JsnaAlgorithm):
         return super().flags() | QgsProcessingAlgorithm.Flag.FlagNoThreading
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        from ..core.catalogue import CATALOGUE
-
-        self.indicators = [i.indicator_id for i in CATALOGUE]
         self.addParameter(QgsProcessingParameterVectorLayer(
             "INPUT", "Layer (small areas or neighbourhoods of a pack)",
             [QgsProcessing.SourceType.TypeVectorPolygon]))
-        self.addParameter(QgsProcessingParameterEnum(
-            "INDICATOR", "Indicator", self.indicators, defaultValue="fuel_poverty",
-            usesStaticStrings=True))
+        self.addParameter(QgsProcessingParameterString(
+            "INDICATOR", "Indicator id (e.g. fuel_poverty, idaci, or one you added)",
+            defaultValue="fuel_poverty"))
         self.addParameter(QgsProcessingParameterEnum(
             "METHOD", "Classification", list(CHOROPLETH_METHODS), defaultValue="quantile",
             usesStaticStrings=True))
@@ -171,9 +219,11 @@ class StyleLayer(JsnaAlgorithm):
 
     def execute(self, parameters, context, feedback) -> dict:
         from ..layers import styles
+        from ..layers.pack import inspect_pack
 
         layer = self.parameterAsVectorLayer(parameters, "INPUT", context)
-        indicator = self.parameterAsEnumString(parameters, "INDICATOR", context)
+        indicator = self.parameterAsString(parameters, "INDICATOR", context)
+        inspect_pack(layer.source().split("|")[0])  # knows the pack's own indicators too
         method = self.parameterAsEnumString(parameters, "METHOD", context)
         title = styles.graduated_renderer(layer, indicator, method,
                                           self.parameterAsInt(parameters, "CLASSES", context))
@@ -306,4 +356,4 @@ class Atlas(JsnaAlgorithm):
         return {"OUTPUT" if not per else "FOLDER": target, "FILES": len(files)}
 
 
-ALGORITHMS = (BuildPack, StyleLayer, CompareNeighbourhoods, HubProfile, Atlas)
+ALGORITHMS = (BuildPack, AddIndicator, StyleLayer, CompareNeighbourhoods, HubProfile, Atlas)

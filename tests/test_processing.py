@@ -22,7 +22,7 @@ from qgis.core import (
 
 from jsna_profiles.core.compare import ComparePack
 
-ALGORITHMS = {"jsna:buildpack", "jsna:stylelayer", "jsna:compare", "jsna:hubprofile",
+ALGORITHMS = {"jsna:buildpack", "jsna:addindicator", "jsna:stylelayer", "jsna:compare", "jsna:hubprofile",
               "jsna:atlas"}
 
 

@@ -1,0 +1,325 @@
+"""Adding a local indicator from the user's own table (CSV, XLSX or any layer OGR reads) to a pack.
+
+The table is read and matched against the pack's small areas or neighbourhoods first; nothing
+is written until every check has passed, and then the pack is rewritten through a temporary
+copy, so everything already in it is kept and a failure leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..core import aggregate, schema
+from ..core.compare import unit_multiplier
+from ..core.errors import JsnaInputError
+from .sources import LAST_LSOA_2011_CODE, BuildReport, to_number
+
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+LOCAL_DOMAIN = "Local indicators"
+
+
+@dataclass
+class IndicatorTable:
+    """Where a user's indicator is, and which columns mean what."""
+
+    path: Path
+    indicator_id: str
+    title: str
+    code_column: str
+    value_column: str = ""
+    numerator_column: str = ""
+    denominator_column: str = ""
+    lower_column: str = ""
+    upper_column: str = ""
+    period: str = ""
+    unit: str = ""
+    polarity: str = schema.POLARITY_NONE
+    domain: str = LOCAL_DOMAIN
+    source: str = ""
+    licence: str = ""
+    sheet: str = ""
+    replace: bool = False
+
+    def check(self) -> None:
+        if not IDENTIFIER.match(self.indicator_id):
+            raise JsnaInputError(f"Indicator id '{self.indicator_id}' must be lower-case letters, "
+                                 "digits and _ (2 to 41 characters, starting with a letter)")
+        if not self.title.strip():
+            raise JsnaInputError("Give the indicator a title")
+        if not self.value_column and not (self.numerator_column and self.denominator_column):
+            raise JsnaInputError("Choose a value column, or a numerator and a denominator column")
+        if self.polarity not in schema.POLARITIES:
+            raise JsnaInputError(f"Polarity must be one of: {', '.join(schema.POLARITIES)}")
+        if not self.source.strip():
+            raise JsnaInputError("Name the indicator's source: every figure carries it to print")
+
+
+def read_any_table(path: Path, sheet: str = "") -> pd.DataFrame:
+    """Every column as text: CSV (UTF-8, or Windows cp1252), XLSX, or a layer OGR can read."""
+    path = Path(path)
+    if not path.is_file():
+        raise JsnaInputError(f"File not found: {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            try:
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp1252")
+        elif suffix in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str).fillna("")
+        else:
+            import geopandas as gpd
+
+            frame = pd.DataFrame(gpd.read_file(path).drop(columns="geometry", errors="ignore"))
+            frame = frame.astype(str).replace({"None": "", "nan": ""})
+    except JsnaInputError:
+        raise
+    except Exception as exc:  # pandas, openpyxl and fiona each raise their own kinds
+        raise JsnaInputError(f"{path.name}: cannot be read as a table ({exc})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    unnamed = [c for c in frame.columns if c.startswith("Unnamed:")]
+    if unnamed and len(unnamed) >= len(frame.columns) / 2:
+        raise JsnaInputError(f"{path.name}: the first row is not a header row (merged or empty "
+                             "header cells?); put one header row of column names first")
+    return frame
+
+
+def preview(path: Path, rows: int = 5, sheet: str = "") -> tuple[list[str], list[list[str]]]:
+    """Column names and the first rows, for the mapping dialog."""
+    frame = read_any_table(path, sheet)
+    return list(frame.columns), frame.head(rows).astype(str).values.tolist()
+
+
+@dataclass
+class Match:
+    """How the table's codes meet the pack's areas."""
+
+    level: str
+    matched: int
+    unmatched: list[str]
+    areas: int
+
+    def summary(self) -> str:
+        text = f"{self.matched} of the pack's {self.areas} {self.level.replace('_', ' ')}s matched"
+        if self.unmatched:
+            shown = ", ".join(self.unmatched[:5]) + (" ..." if len(self.unmatched) > 5 else "")
+            text += f"; {len(self.unmatched)} codes in the table match no area: {shown}"
+        return text
+
+
+def _pack_codes(pack: Path) -> dict[str, set]:
+    with sqlite3.connect(f"file:{pack}?mode=ro&immutable=1", uri=True) as db:
+        return {level: {r[0] for r in db.execute(f"SELECT code FROM {table}")}
+                for level, table in ((schema.LEVEL_SMALL_AREA, schema.SMALL_AREAS),
+                                     (schema.LEVEL_NEIGHBOURHOOD, schema.NEIGHBOURHOODS))}
+
+
+def match_codes(codes: pd.Series, pack: Path, table_name: str) -> Match:
+    """Which level the codes are at; mixed 2011/2021 codes or mixed levels are errors."""
+    codes = codes.astype(str).str.strip()
+    lsoa = codes[codes.str.match(r"^[EW]01\d{6}$")]
+    newer, older = lsoa[lsoa > LAST_LSOA_2011_CODE], lsoa[lsoa <= LAST_LSOA_2011_CODE]
+    if len(newer) and len(older):
+        raise JsnaInputError(f"{table_name}: mixes LSOA 2011 codes ({older.iloc[0]}) with LSOA "
+                             f"2021 codes ({newer.iloc[0]}); use one geography")
+    known = _pack_codes(pack)
+    hits = {level: int(codes.isin(areas).sum()) for level, areas in known.items()}
+    if hits[schema.LEVEL_SMALL_AREA] and hits[schema.LEVEL_NEIGHBOURHOOD]:
+        raise JsnaInputError(f"{table_name}: mixes small-area (LSOA) and neighbourhood (MSOA) "
+                             "codes; give one level per indicator")
+    level = max(hits, key=hits.get)
+    if not hits[level]:
+        if len(newer):
+            raise JsnaInputError(f"{table_name}: {newer.iloc[0]} is an LSOA 2021 code; this pack "
+                                 "uses 2011 small areas, so use 2011 codes")
+        raise JsnaInputError(f"{table_name}: no code matches the pack's small areas or "
+                             f"neighbourhoods (first codes: {', '.join(codes.head(3))})")
+    unmatched = sorted(set(codes) - known[level])
+    return Match(level, hits[level], unmatched, len(known[level]))
+
+
+def prepare(spec: IndicatorTable, pack: Path) -> tuple[pd.DataFrame, Match, BuildReport]:
+    """Read and check everything; the indicator's base rows at the level they were given."""
+    spec.check()
+    report = BuildReport()
+    name = Path(spec.path).name
+    frame = read_any_table(spec.path, spec.sheet)
+    used = [c for c in (spec.code_column, spec.value_column, spec.numerator_column,
+                        spec.denominator_column, spec.lower_column, spec.upper_column) if c]
+    missing = [c for c in used if c not in frame.columns]
+    if missing:
+        raise JsnaInputError(f"{name}: column '{missing[0]}' not found (columns are: "
+                             f"{', '.join(frame.columns[:8])})")
+    frame[spec.code_column] = frame[spec.code_column].astype(str).str.strip()
+    duplicated = frame[spec.code_column][frame[spec.code_column].duplicated()]
+    if len(duplicated):
+        raise JsnaInputError(f"{name}: code {duplicated.iloc[0]} appears more than once")
+    match = match_codes(frame[spec.code_column], pack, name)
+    if match.unmatched:
+        report.warn(f"{name}: {match.summary()}")
+
+    def number(column: str) -> pd.Series:
+        return to_number(frame, column, spec.code_column, Path(spec.path), report) if column \
+            else pd.Series(float("nan"), index=frame.index)
+
+    scale = unit_multiplier(spec.unit)
+    numerator, denominator = number(spec.numerator_column), number(spec.denominator_column)
+    if spec.numerator_column:
+        for series, column in ((numerator, spec.numerator_column),
+                               (denominator, spec.denominator_column)):
+            if (series < 0).any():
+                row = (series < 0).idxmax()
+                raise JsnaInputError(f"{name}: column '{column}' has a negative count "
+                                     f"({series[row]:g}) for {frame.at[row, spec.code_column]}")
+        zero = denominator == 0
+        if zero.any():
+            report.warn(f"{name}: {int(zero.sum())} areas have a denominator of zero and no "
+                        f"value (first: {frame.loc[zero, spec.code_column].iloc[0]})")
+        value = numerator / denominator.where(~zero) * scale
+    else:
+        value = number(spec.value_column)
+    rows = pd.DataFrame({
+        "area_code": frame[spec.code_column], "value": value, "numerator": numerator,
+        "denominator": denominator, "lower95": number(spec.lower_column),
+        "upper95": number(spec.upper_column)})
+    rows = rows[rows["area_code"].isin(_pack_codes(pack)[match.level])].reset_index(drop=True)
+    rows["level"] = match.level
+    return rows, match, report
+
+
+def _aggregation(spec: IndicatorTable) -> str:
+    if spec.numerator_column:
+        return schema.AGG_RATIO_OF_SUMS
+    return schema.AGG_POP_WEIGHTED
+
+
+def _memberships(db: sqlite3.Connection, level: str, la_code: str) -> dict[str, pd.Series]:
+    lookup = pd.read_sql_query(f"SELECT code, neighbourhood_code, hub FROM {schema.HUB_LOOKUP}", db)
+    neighbourhoods = pd.read_sql_query(f"SELECT code, hub FROM {schema.NEIGHBOURHOODS}", db)
+    if level == schema.LEVEL_SMALL_AREA:
+        base = lookup.set_index("code")
+        return {schema.LEVEL_NEIGHBOURHOOD: base["neighbourhood_code"],
+                schema.LEVEL_HUB: base.loc[base["hub"] != schema.NOT_ASSIGNED, "hub"],
+                schema.LEVEL_CITY: pd.Series(la_code, index=base.index)}
+    base = neighbourhoods.set_index("code")
+    return {schema.LEVEL_HUB: base.loc[base["hub"] != schema.NOT_ASSIGNED, "hub"],
+            schema.LEVEL_CITY: pd.Series(la_code, index=base.index)}
+
+
+def _population(db: sqlite3.Connection, level: str) -> pd.Series:
+    frame = pd.read_sql_query(
+        f"SELECT area_code, value FROM {schema.VALUES} WHERE indicator_id = 'population' "
+        "AND level = ?", db, params=(level,))
+    return frame.set_index("area_code")["value"]
+
+
+def add_indicator(pack: Path, spec: IndicatorTable) -> BuildReport:
+    """Check, then add the indicator (its own rows and every aggregate above them) to the pack."""
+    pack = Path(pack)
+    if not pack.is_file():
+        raise JsnaInputError(f"Data pack not found: {pack}")
+    rows, match, report = prepare(spec, pack)
+    handle, name = tempfile.mkstemp(prefix=f".{pack.stem}-", suffix=".gpkg", dir=pack.parent)
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        shutil.copyfile(pack, tmp)
+        db = sqlite3.connect(tmp)
+        try:
+            _allow_attribute_updates(db)
+            with db:
+                _write(db, spec, rows, match, report)
+        finally:
+            db.close()
+        os.chmod(tmp, pack.stat().st_mode & 0o777)
+        os.replace(tmp, pack)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return report
+
+
+def _allow_attribute_updates(db: sqlite3.Connection) -> None:
+    """GeoPackage spatial-index triggers name GDAL's ST_ functions; SQLite needs them defined to
+    run any UPDATE. Ours only change attributes, so the triggers never call them; if one ever
+    did, these stop the write instead of corrupting the index."""
+    def refuse(*_args):
+        raise sqlite3.OperationalError("a geometry changed while adding an indicator")
+    for name in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+        db.create_function(name, 1, refuse)
+
+
+def _write(db: sqlite3.Connection, spec: IndicatorTable, rows: pd.DataFrame, match: Match,
+           report: BuildReport) -> None:
+    exists = db.execute(f"SELECT COUNT(*) FROM {schema.CATALOGUE} WHERE indicator_id = ?",
+                        (spec.indicator_id,)).fetchone()[0]
+    if exists and not spec.replace:
+        raise JsnaInputError(f"The pack already has an indicator '{spec.indicator_id}'; choose "
+                             "another id, or replace it")
+    indicators = {r[0] for r in db.execute(f"SELECT indicator_id FROM {schema.CATALOGUE}")}
+    for table in schema.LEVEL_LAYERS.values():
+        columns = {r[1] for r in db.execute(f'PRAGMA table_info("{table}")')}
+        if spec.indicator_id in columns - indicators:
+            raise JsnaInputError(f"'{spec.indicator_id}' is already a column of the pack's "
+                                 f"{table} layer; choose another id")
+    info = dict(db.execute(f"SELECT key, value FROM {schema.PACK_INFO}").fetchall())
+    la_code = info.get("la_code", "")
+    aggregation = _aggregation(spec)
+    frames, levels = [rows], [match.level]
+    weights = _population(db, match.level)
+    scale = unit_multiplier(spec.unit)
+    for level, membership in _memberships(db, match.level, la_code).items():
+        if aggregation == schema.AGG_POP_WEIGHTED and weights.empty:
+            report.warn("no population in the pack: the indicator is not averaged above "
+                        f"{match.level.replace('_', ' ')}s")
+            break
+        result = aggregate.aggregate(aggregation, rows, membership, weights, scale)
+        result["level"] = level
+        frames.append(result)
+        levels.append(level)
+    values = pd.concat(frames, ignore_index=True)
+    values["indicator_id"] = spec.indicator_id
+    values["period"] = spec.period
+    values["note"] = values.get("note", pd.Series(dtype=str)).fillna("")
+    values = values[list(schema.VALUE_COLUMNS)]
+    db.execute(f"DELETE FROM {schema.VALUES} WHERE indicator_id = ?", (spec.indicator_id,))
+    db.execute(f"DELETE FROM {schema.CATALOGUE} WHERE indicator_id = ?", (spec.indicator_id,))
+    placeholders = ", ".join("?" for _ in schema.VALUE_COLUMNS)
+    db.executemany(f"INSERT INTO {schema.VALUES} ({', '.join(schema.VALUE_COLUMNS)}) "
+                   f"VALUES ({placeholders})",
+                   [tuple(None if pd.isna(v) else v for v in row)
+                    for row in values.itertuples(index=False)])
+    value_type = "proportion" if spec.numerator_column and scale > 1 else \
+        "rate" if spec.numerator_column else "score"
+    catalogue_row = {
+        "indicator_id": spec.indicator_id, "title": spec.title, "domain": spec.domain,
+        "unit": spec.unit, "polarity": spec.polarity, "value_type": value_type,
+        "aggregation": aggregation, "period": spec.period, "levels": ",".join(levels),
+        "source": spec.source, "licence": spec.licence,
+        "attribution": f"{spec.source}{', ' + spec.licence if spec.licence else ''}",
+        "description": f"Added from {Path(spec.path).name}.",
+    }
+    db.execute(f"INSERT INTO {schema.CATALOGUE} ({', '.join(catalogue_row)}) VALUES "
+               f"({', '.join('?' for _ in catalogue_row)})", tuple(catalogue_row.values()))
+    for level in levels:
+        _wide_column(db, schema.LEVEL_LAYERS[level], spec.indicator_id,
+                     values[values["level"] == level])
+
+
+def _wide_column(db: sqlite3.Connection, table: str, column: str, values: pd.DataFrame) -> None:
+    """The indicator as a column of the level's layer, so renderers and labels can use it."""
+    existing = {r[1] for r in db.execute(f'PRAGMA table_info("{table}")')}
+    if column not in existing:
+        db.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" REAL')
+    db.execute(f'UPDATE "{table}" SET "{column}" = NULL')
+    db.executemany(f'UPDATE "{table}" SET "{column}" = ? WHERE code = ?',
+                   [(None if pd.isna(v) else float(v), code)
+                    for code, v in zip(values["area_code"], values["value"])])
