@@ -324,8 +324,11 @@ class JsnaProfilesPlugin:
 
         def work():
             path = self._require_pack().contents.path
-            report = add_indicator(path, spec)
-            self._reopen(path)
+            self._close_pack()  # QGIS lets go of the file before it is replaced
+            try:
+                report = add_indicator(path, spec)
+            finally:
+                self.open_pack(str(path))
             for warning in report.warnings:
                 self.iface.messageBar().pushMessage(TITLE, warning,
                                                     level=Qgis.MessageLevel.Warning, duration=15)
@@ -333,11 +336,11 @@ class JsnaProfilesPlugin:
             return report
         return self._busy(work)
 
-    def _reopen(self, path) -> None:
-        """The pack file changed: replace its layer group with freshly opened layers."""
+    def _close_pack(self) -> None:
+        """Take the pack's layers out of the project, closing QGIS's hold on the file."""
         project = QgsProject.instance()
         group = self.pack.group
         project.removeMapLayers([layer.id() for layer in self.pack.layers.values()])
         group.parent().removeChildNode(group)
-        self._compare_packs.pop(path.resolve(), None)
-        self.open_pack(str(path))
+        self._compare_packs.pop(self.pack.contents.path.resolve(), None)
+        self.pack = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import pandas as pd
 from ..core import aggregate, schema
 from ..core.compare import unit_multiplier
 from ..core.errors import JsnaInputError
+from ..core.packfile import connect_read_only, copy_database
 from .sources import LAST_LSOA_2011_CODE, BuildReport, to_number
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
@@ -117,7 +117,7 @@ class Match:
 
 
 def _pack_codes(pack: Path) -> dict[str, set]:
-    with sqlite3.connect(f"file:{pack}?mode=ro&immutable=1", uri=True) as db:
+    with connect_read_only(pack) as db:
         return {level: {r[0] for r in db.execute(f"SELECT code FROM {table}")}
                 for level, table in ((schema.LEVEL_SMALL_AREA, schema.SMALL_AREAS),
                                      (schema.LEVEL_NEIGHBOURHOOD, schema.NEIGHBOURHOODS))}
@@ -232,7 +232,7 @@ def add_indicator(pack: Path, spec: IndicatorTable) -> BuildReport:
     os.close(handle)
     tmp = Path(name)
     try:
-        shutil.copyfile(pack, tmp)
+        copy_database(pack, tmp)
         db = sqlite3.connect(tmp)
         try:
             _allow_attribute_updates(db)
@@ -241,6 +241,9 @@ def add_indicator(pack: Path, spec: IndicatorTable) -> BuildReport:
         finally:
             db.close()
         os.chmod(tmp, pack.stat().st_mode & 0o777)
+        if Path(f"{pack}-wal").exists():
+            raise JsnaInputError(f"{pack.name} is open for editing elsewhere (QGIS or another "
+                                 "program); close its layers and try again")
         os.replace(tmp, pack)
     finally:
         tmp.unlink(missing_ok=True)

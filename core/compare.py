@@ -19,6 +19,7 @@ import pandas as pd
 from . import schema as s
 from . import statistics as st
 from .errors import JsnaInputError
+from .packfile import connect_read_only
 
 CITY, HUB, ENGLAND = "city", "hub", "england"
 COMPARATORS = (CITY, HUB, ENGLAND)
@@ -96,8 +97,7 @@ def _read(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     if not path.is_file():
         raise JsnaInputError(f"Data pack not found: {path}")
     try:
-        # immutable: no locks and no -wal/-shm files beside the user's pack
-        with sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True) as db:
+        with connect_read_only(path) as db:
             catalogue = pd.read_sql_query(f"SELECT * FROM {s.CATALOGUE}", db)
             values = pd.read_sql_query(
                 f"SELECT area_code, level, indicator_id, period, value, numerator, denominator, "

@@ -6,7 +6,7 @@ The tables here are SYNTHETIC (made from the pack's own area codes with made-up 
 
 import hashlib
 import shutil
-import sqlite3
+from contextlib import closing
 
 import pandas as pd
 import pytest
@@ -16,6 +16,7 @@ from jsna_profiles import cli
 from jsna_profiles.builder.add_indicator import IndicatorTable, add_indicator, preview
 from jsna_profiles.core.compare import ComparePack
 from jsna_profiles.core.errors import JsnaInputError
+from jsna_profiles.core.packfile import connect_read_only
 
 HILLFIELDS = "E02001981"
 
@@ -31,9 +32,14 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def query(pack, sql: str) -> list:
+    """Read-only, closed at once: no -wal/-shm files left beside the pack."""
+    with closing(connect_read_only(pack)) as db:
+        return db.execute(sql).fetchall()
+
+
 def codes(pack, table="small_areas") -> list[str]:
-    with sqlite3.connect(pack) as db:
-        return [r[0] for r in db.execute(f"SELECT code FROM {table} ORDER BY code")]
+    return [r[0] for r in query(pack, f"SELECT code FROM {table} ORDER BY code")]
 
 
 def synthetic_counts(pack, path, n=None):
@@ -59,22 +65,18 @@ def spec_for(path, **changes) -> IndicatorTable:
 def test_rate_from_counts_is_aggregated_and_everything_else_kept(pack, tmp_path):
     table = tmp_path / "ready.csv"
     frame = synthetic_counts(pack, table)
-    with sqlite3.connect(pack) as db:
-        before = db.execute("SELECT COUNT(*) FROM indicator_values").fetchone()[0]
-        catalogue_before = db.execute("SELECT COUNT(*) FROM indicator_catalogue").fetchone()[0]
+    [(before,)] = query(pack, "SELECT COUNT(*) FROM indicator_values")
+    [(catalogue_before,)] = query(pack, "SELECT COUNT(*) FROM indicator_catalogue")
     report = add_indicator(pack, spec_for(table))
     assert report.warnings == []
-    with sqlite3.connect(pack) as db:
-        rows = db.execute("SELECT level, COUNT(*) FROM indicator_values WHERE indicator_id = "
-                          "'school_ready_synthetic' GROUP BY level").fetchall()
-        assert dict(rows) == {"small_area": 195, "neighbourhood": 42, "hub": 2, "city": 1}
-        after = db.execute("SELECT COUNT(*) FROM indicator_values").fetchone()[0]
-        assert after == before + 240
-        assert db.execute("SELECT COUNT(*) FROM indicator_catalogue").fetchone()[0] == \
-            catalogue_before + 1
-        lookup = dict(db.execute("SELECT code, neighbourhood_code FROM hub_lookup"))
-        wide = db.execute(f"SELECT school_ready_synthetic FROM neighbourhoods WHERE code = "
-                          f"'{HILLFIELDS}'").fetchone()[0]
+    rows = query(pack, "SELECT level, COUNT(*) FROM indicator_values WHERE indicator_id = "
+                       "'school_ready_synthetic' GROUP BY level")
+    assert dict(rows) == {"small_area": 195, "neighbourhood": 42, "hub": 2, "city": 1}
+    assert query(pack, "SELECT COUNT(*) FROM indicator_values") == [(before + 240,)]
+    assert query(pack, "SELECT COUNT(*) FROM indicator_catalogue") == [(catalogue_before + 1,)]
+    lookup = dict(query(pack, "SELECT code, neighbourhood_code FROM hub_lookup"))
+    [(wide,)] = query(pack, f"SELECT school_ready_synthetic FROM neighbourhoods WHERE code = "
+                            f"'{HILLFIELDS}'")
     members = frame[frame["LSOA code"].map(lookup) == HILLFIELDS]
     ready, assessed = members["Children ready"].sum(), members["Children assessed"].sum()
     assert wide == pytest.approx(ready / assessed * 100)
@@ -97,11 +99,10 @@ def test_value_from_xlsx_at_neighbourhood_level(pack, tmp_path):
     add_indicator(pack, spec_for(table, indicator_id="local_score", code_column="MSOA",
                                  value_column="Score", numerator_column="",
                                  denominator_column="", unit="score"))
-    with sqlite3.connect(pack) as db:
-        levels = dict(db.execute("SELECT level, COUNT(*) FROM indicator_values WHERE "
-                                 "indicator_id = 'local_score' GROUP BY level"))
-        aggregation = db.execute("SELECT aggregation FROM indicator_catalogue WHERE "
-                                 "indicator_id = 'local_score'").fetchone()[0]
+    levels = dict(query(pack, "SELECT level, COUNT(*) FROM indicator_values WHERE "
+                              "indicator_id = 'local_score' GROUP BY level"))
+    [(aggregation,)] = query(pack, "SELECT aggregation FROM indicator_catalogue WHERE "
+                                   "indicator_id = 'local_score'")
     assert levels == {"neighbourhood": 42, "hub": 2, "city": 1}
     assert aggregation.startswith("population-weighted mean")
 
@@ -171,9 +172,8 @@ def test_zero_denominator_is_reported_and_left_without_value(pack, tmp_path):
     table.write_text("LSOA code,Children ready,Children assessed\nE01009563,0,0\nE01009564,3,40\n")
     report = add_indicator(pack, spec_for(table))
     assert any("denominator of zero" in w for w in report.warnings)
-    with sqlite3.connect(pack) as db:
-        value = db.execute("SELECT value FROM indicator_values WHERE area_code = 'E01009563' "
-                           "AND indicator_id = 'school_ready_synthetic'").fetchone()[0]
+    [(value,)] = query(pack, "SELECT value FROM indicator_values WHERE area_code = 'E01009563' "
+                             "AND indicator_id = 'school_ready_synthetic'")
     assert value is None
 
 
