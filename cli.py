@@ -45,6 +45,19 @@ def _out_folder(path: str) -> Path:
     return folder
 
 
+def _build_national(args) -> int:
+    from .builder.england import build_england_pack
+    from .qgis_runtime import ensure_qgis
+
+    ensure_qgis()  # the pack's default styles are made with QGIS
+    report = build_england_pack(Path(args.sources), Path(args.out), args.local_authority,
+                                Path(args.hub_lookup) if args.hub_lookup else None)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _maps(args) -> int:
     from .layouts.export import export_layout
     from .layouts.items import Paper
@@ -138,6 +151,15 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--config", help="place configuration (default: Coventry)")
     build.add_argument("--hub-lookup", help="CSV of area_code,hub,basis (default: the place's)")
     build.set_defaults(run=_build)
+    national = commands.add_parser(
+        "build-national", help="a pack for England, or any English local authority, from the "
+        "national IoD 2019 files and LSOA boundaries")
+    national.add_argument("--sources", required=True, help="folder of the national files")
+    national.add_argument("--local-authority", help="code or name, e.g. E08000026 or Coventry "
+                          "(default: all of England)")
+    national.add_argument("--hub-lookup", help="CSV of area_code,hub,basis with LSOA codes")
+    national.add_argument("--out", required=True)
+    national.set_defaults(run=_build_national)
     maps = commands.add_parser("maps", help="report maps of a hub (or the city): PNG, PDF or SVG")
     maps.add_argument("--pack", required=True)
     maps.add_argument("--hub", help="hub name (default: the whole city)")

@@ -19,8 +19,9 @@ def _looks_like_lonlat(bounds) -> bool:
 def read_boundaries(path: Path, code_column: str, name_column: str,
                     report: BuildReport) -> gpd.GeoDataFrame:
     """Read polygons, check their declared CRS against their coordinates, return EPSG:27700."""
+    source = f"/vsigzip/{Path(path).resolve()}" if Path(path).suffix == ".gz" else path
     try:
-        frame = gpd.read_file(path)
+        frame = gpd.read_file(source)
     except Exception as exc:  # fiona raises several driver-specific errors
         raise JsnaInputError(f"{path.name}: cannot be read as a boundary file ({exc})") from exc
     for column in (code_column, name_column):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -196,9 +197,17 @@ def write_table(frame: pd.DataFrame, path: Path, layer: str) -> None:
         types[column] = ("int" if pd.api.types.is_integer_dtype(dtype) else "float"
                          if pd.api.types.is_float_dtype(dtype) else "str")
     schema_ = {"geometry": "None", "properties": types}
-    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    with fiona.open(path, "w", driver="GPKG", layer=layer, schema=schema_) as sink:
-        sink.writerecords({"geometry": None, "properties": r} for r in records)
+    with fiona.open(path, "w", driver="GPKG", layer=layer, schema=schema_):
+        pass  # the table, registered in gpkg_contents; rows go in below, in one transaction
+    rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    marks = ", ".join("?" for _ in frame.columns)
+    db = sqlite3.connect(path)
+    try:
+        with db:
+            db.executemany(f'INSERT INTO "{layer}" ({columns}) VALUES ({marks})', rows)
+    finally:
+        db.close()
 
 
 def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:

@@ -17,10 +17,10 @@ from .pack import open_pack
 from .themes import apply_theme
 
 # (style name, theme, options); the last one is the default style of the small-area layer.
-SMALL_AREA_STYLES = (
-    ("Fuel poverty", "fuel_poverty", {}),
-    ("Air quality", "air_quality", {}),
-    ("Deprivation (IMD 2019 decile)", "deprivation", {}),
+SMALL_AREA_STYLES = (  # (style name, theme, options, the field it needs)
+    ("Fuel poverty", "fuel_poverty", {}, "fuel_poverty"),
+    ("Air quality", "air_quality", {}, "air_quality"),
+    ("Deprivation (IMD 2019 decile)", "deprivation", {}, "imd_decile"),
 )
 
 
@@ -58,7 +58,9 @@ def save_default_styles(pack_path: Path) -> None:
         if role in pack.layers:
             _save(pack.layers[role], "JSNA default", "JSNA Area Profiles default style", True)
     small_areas = pack.layer(schema.SMALL_AREAS)
-    for name, theme, options in SMALL_AREA_STYLES:
+    for name, theme, options, field in SMALL_AREA_STYLES:
+        if small_areas.fields().indexFromName(field) < 0:
+            continue  # e.g. a pack with no fuel poverty figures
         title = apply_theme(pack, theme, **options)
         _save(small_areas, name, title, name == SMALL_AREA_STYLES[-1][0])
     project.clear()

@@ -143,6 +143,43 @@ class BuildPack(JsnaAlgorithm):
         return {"OUTPUT": out}
 
 
+class BuildNationalPack(JsnaAlgorithm):
+    name_, display = "buildnational", "Build a pack for any English local authority"
+    help_text = ("Builds a data pack from the national files (IoD 2019 Files 2 and 6, the IoD "
+                 "underlying indicators, LSOA 2011 boundaries) for one local authority, given by "
+                 "code or name, or for all of England when left empty. Neighbourhoods are MSOAs "
+                 "named from their LSOAs; hubs come from your lookup (CSV area_code,hub,basis "
+                 "with LSOA codes) or, without one, the authority is a single hub. England's "
+                 "own figures are added so the authority can be compared with England.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFile(
+            "SOURCES", "Folder of the national files",
+            behavior=QgsProcessingParameterFile.Behavior.Folder))
+        self.addParameter(QgsProcessingParameterString(
+            "LOCAL_AUTHORITY", "Local authority code or name (empty: all of England)",
+            optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "HUB_LOOKUP", "Hub lookup (CSV: area_code,hub,basis)", extension="csv",
+            optional=True))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", "Data pack", "GeoPackage (*.gpkg)"))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        from ..builder.england import build_england_pack
+
+        out = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        lookup = self.parameterAsFile(parameters, "HUB_LOOKUP", context)
+        report = build_england_pack(
+            Path(self.parameterAsFile(parameters, "SOURCES", context)), Path(out),
+            self.parameterAsString(parameters, "LOCAL_AUTHORITY", context) or None,
+            Path(lookup) if lookup else None,
+            progress=lambda percent, text: self.step(feedback, percent, text))
+        for warning in report.warnings:
+            feedback.pushWarning(warning)
+        return {"OUTPUT": out}
+
+
 class AddIndicator(JsnaAlgorithm):
     name_, display = "addindicator", "Add an indicator to a pack"
     help_text = ("Adds a local indicator from your own table (CSV, XLSX, or any table or layer "
@@ -356,4 +393,4 @@ class Atlas(JsnaAlgorithm):
         return {"OUTPUT" if not per else "FOLDER": target, "FILES": len(files)}
 
 
-ALGORITHMS = (BuildPack, AddIndicator, StyleLayer, CompareNeighbourhoods, HubProfile, Atlas)
+ALGORITHMS = (BuildPack, BuildNationalPack, AddIndicator, StyleLayer, CompareNeighbourhoods, HubProfile, Atlas)

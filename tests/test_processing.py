@@ -22,8 +22,8 @@ from qgis.core import (
 
 from jsna_profiles.core.compare import ComparePack
 
-ALGORITHMS = {"jsna:buildpack", "jsna:addindicator", "jsna:stylelayer", "jsna:compare", "jsna:hubprofile",
-              "jsna:atlas"}
+ALGORITHMS = {"jsna:buildpack", "jsna:buildnational", "jsna:addindicator", "jsna:stylelayer",
+              "jsna:compare", "jsna:hubprofile", "jsna:atlas"}
 
 
 @pytest.fixture
