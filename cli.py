@@ -46,11 +46,16 @@ def _out_folder(path: str) -> Path:
 
 
 def _build_national(args) -> int:
+    from .builder.download import fetch_national
     from .builder.england import build_england_pack
     from .qgis_runtime import ensure_qgis
 
+    sources = Path(args.sources)
+    if args.download_from:  # fill the sources folder as a cache, checking every file
+        sources = fetch_national(sources, Path(args.mirror) if args.mirror else None,
+                                 args.download_from)
     ensure_qgis()  # the pack's default styles are made with QGIS
-    report = build_england_pack(Path(args.sources), Path(args.out), args.local_authority,
+    report = build_england_pack(sources, Path(args.out), args.local_authority,
                                 Path(args.hub_lookup) if args.hub_lookup else None)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -154,7 +159,11 @@ def parser() -> argparse.ArgumentParser:
     national = commands.add_parser(
         "build-national", help="a pack for England, or any English local authority, from the "
         "national IoD 2019 files and LSOA boundaries")
-    national.add_argument("--sources", required=True, help="folder of the national files")
+    national.add_argument("--sources", required=True,
+                          help="folder of the national files (with --download-from: the cache)")
+    national.add_argument("--download-from", help="HTTP folder holding the national files "
+                          "under their official names (checked on arrival, then cached)")
+    national.add_argument("--mirror", help="local folder to use before downloading")
     national.add_argument("--local-authority", help="code or name, e.g. E08000026 or Coventry "
                           "(default: all of England)")
     national.add_argument("--hub-lookup", help="CSV of area_code,hub,basis with LSOA codes")
