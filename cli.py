@@ -56,7 +56,9 @@ def _build_national(args) -> int:
                                  args.download_from)
     ensure_qgis()  # the pack's default styles are made with QGIS
     report = build_england_pack(sources, Path(args.out), args.local_authority,
-                                Path(args.hub_lookup) if args.hub_lookup else None)
+                                Path(args.hub_lookup) if args.hub_lookup else None,
+                                boundaries=Path(args.boundaries) if args.boundaries else None,
+                                code_column=args.code_column)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {args.out}")
@@ -164,6 +166,8 @@ def parser() -> argparse.ArgumentParser:
     national.add_argument("--download-from", help="HTTP folder holding the national files "
                           "under their official names (checked on arrival, then cached)")
     national.add_argument("--mirror", help="local folder to use before downloading")
+    national.add_argument("--boundaries", help="your own LSOA 2011 polygons (any format, any CRS)")
+    national.add_argument("--code-column", default="LSOA11CD", help="their code column")
     national.add_argument("--local-authority", help="code or name, e.g. E08000026 or Coventry "
                           "(default: all of England)")
     national.add_argument("--hub-lookup", help="CSV of area_code,hub,basis with LSOA codes")

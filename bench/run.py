@@ -26,10 +26,6 @@ from plugin_package import import_plugin_package  # noqa: E402
 import_plugin_package()
 
 
-THEME_FIELDS = {"fuel_poverty": "fuel_poverty", "air_quality": "air_quality",
-                "deprivation": "imd_decile"}
-
-
 def median_time(run, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -61,13 +57,12 @@ def open_with_plugin(pack: Path) -> None:
     from qgis.core import QgsProject
 
     from jsna_profiles.layers.pack import open_pack
-    from jsna_profiles.layers.themes import apply_theme
+    from jsna_profiles.layers.themes import apply_theme, available_themes
 
     project = QgsProject()
     loaded = open_pack(pack, project)
-    for theme in ("fuel_poverty", "air_quality", "deprivation"):
-        if loaded.layer("small_areas").fields().indexFromName(THEME_FIELDS[theme]) >= 0:
-            apply_theme(loaded, theme)
+    for theme in available_themes(loaded):
+        apply_theme(loaded, theme)
     project.clear()
 
 

@@ -25,7 +25,7 @@ from ..core.errors import JsnaInputError
 from . import indicators
 from .geometry import read_boundaries
 from .pack import _aggregate_values, _memberships, _wide, _write_layer, write_table
-from .sources import BuildReport, PlaceConfig, read_table
+from .sources import LAST_LSOA_2011_CODE, BuildReport, PlaceConfig, read_table
 
 FILES = {
     "lsoa_boundaries": "lsoa_2011_bsc_ew.geojson.gz",
@@ -38,12 +38,28 @@ LA_CODE = indicators.IOD_LA
 ENGLAND = indicators.ENGLAND_CODE
 
 
-def _boundaries(folder: Path, report: BuildReport) -> gpd.GeoDataFrame:
-    path = folder / FILES["lsoa_boundaries"]
+def _boundaries(folder: Path, report: BuildReport, boundaries: Path | None = None,
+                code_column: str = "LSOA11CD") -> gpd.GeoDataFrame:
+    """LSOA polygons: the national file, or the user's own (any format OGR reads, any CRS)."""
+    path = Path(boundaries) if boundaries else folder / FILES["lsoa_boundaries"]
     if not path.is_file():
-        raise JsnaInputError(f"Missing source file: {path} (LSOA 2011 boundaries)")
-    frame = read_boundaries(path, "LSOA11CD", "LSOA11NM", report)
-    return frame[frame["LSOA11CD"].str.startswith("E01")][["LSOA11CD", "geometry"]]
+        raise JsnaInputError(f"Missing boundary file: {path} (LSOA 2011 boundaries)")
+    frame = read_boundaries(path, code_column, code_column, report)
+    codes = frame[code_column]
+    lsoa = codes[codes.str.match(r"^E01\d{6}$")]
+    if lsoa.empty:
+        raise JsnaInputError(f"{path.name}: column '{code_column}' holds no LSOA codes (first "
+                             f"values: {', '.join(codes.head(3))})")
+    newer, older = lsoa[lsoa > LAST_LSOA_2011_CODE], lsoa[lsoa <= LAST_LSOA_2011_CODE]
+    if len(newer) and len(older):
+        raise JsnaInputError(f"{path.name}: mixes LSOA 2011 codes ({older.iloc[0]}) with LSOA "
+                             f"2021 codes ({newer.iloc[0]}); use one geography")
+    if len(newer):
+        raise JsnaInputError(f"{path.name}: has LSOA 2021 codes ({newer.iloc[0]}, "
+                             f"{len(newer)} in all); the IoD 2019 figures are for 2011 LSOAs, so "
+                             "use 2011 boundaries")
+    return frame.loc[lsoa.index, [code_column, "geometry"]].rename(
+        columns={code_column: "LSOA11CD"})
 
 
 def find_local_authority(names: pd.DataFrame, wanted: str) -> tuple[str, str]:
@@ -63,8 +79,13 @@ def find_local_authority(names: pd.DataFrame, wanted: str) -> tuple[str, str]:
 
 def build_england_pack(folder: Path, out: Path, local_authority: str | None = None,
                        hub_lookup: Path | None = None,
-                       progress: Callable[[float, str], None] | None = None) -> BuildReport:
-    """Build England's pack, or one authority's (by code or name), into ``out``."""
+                       progress: Callable[[float, str], None] | None = None,
+                       boundaries: Path | None = None,
+                       code_column: str = "LSOA11CD") -> BuildReport:
+    """Build England's pack, or one authority's (by code or name), into ``out``.
+
+    ``boundaries``/``code_column``: your own LSOA 2011 polygons instead of the national file.
+    """
     from .hubs import assign_hubs
 
     folder, out = Path(folder), Path(out)
@@ -78,21 +99,25 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     place, city_code = "England", ENGLAND
     if local_authority:
         city_code, place = find_local_authority(names, local_authority)
+    lsoas = names.rename(columns={indicators.IOD_CODE: "code", LSOA_NAME: "name",
+                                  LA_NAME: "hub", LA_CODE: "la_code"})[["code", "name", "hub",
+                                                                        "la_code"]].copy()
+    lsoas["neighbourhood_code"] = lsoas["name"].str.strip().str[:-1].str.strip()
+    lsoas["hub"] = lsoas["hub"].str.strip()
+    lsoas["la_code"] = lsoas["la_code"].str.strip()
+    lsoas["hub_basis"] = "local authority district (IoD 2019 File 2)"
+    wanted = lsoas if not local_authority else lsoas[lsoas["la_code"] == city_code]
     step(8, "Reading boundaries")
-    bounds = _boundaries(folder, report)
-    everywhere = bounds.rename(columns={"LSOA11CD": "code"}).merge(
-        names.rename(columns={indicators.IOD_CODE: "code", LSOA_NAME: "name", LA_NAME: "hub",
-                              LA_CODE: "la_code"})[["code", "name", "hub", "la_code"]],
-        on="code", how="inner")
-    missing = len(names) - len(everywhere)
+    bounds = _boundaries(folder, report, boundaries, code_column)
+    areas = bounds.rename(columns={"LSOA11CD": "code"}).merge(wanted, on="code", how="inner")
+    areas = areas.sort_values("code").reset_index(drop=True)
+    missing = sorted(set(wanted["code"]) - set(areas["code"]))
+    if len(missing) == len(wanted):
+        raise JsnaInputError(f"No boundary matches a small area of {place} (first needed: "
+                             f"{', '.join(missing[:3])})")
     if missing:
-        report.warn(f"{missing} LSOAs in the IoD files have no boundary and are left out")
-    everywhere["neighbourhood_code"] = everywhere["name"].str.strip().str[:-1].str.strip()
-    everywhere["hub"] = everywhere["hub"].str.strip()
-    everywhere["hub_basis"] = "local authority district (IoD 2019 File 2)"
-    everywhere = everywhere.sort_values("code").reset_index(drop=True)
-    areas = everywhere if not local_authority else \
-        everywhere[everywhere["la_code"].str.strip() == city_code].reset_index(drop=True)
+        report.warn(f"{len(missing)} LSOAs of {place} have no boundary and are left out "
+                    f"({', '.join(missing[:5])})")
     if local_authority:
         if hub_lookup:
             membership = assign_hubs(Path(hub_lookup), areas)
@@ -104,7 +129,7 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     config = PlaceConfig(place, city_code, place, FILES, Path(), {})
     base_rows, denominators = indicators.iod_small_area(
         folder, PlaceConfig("England", ENGLAND, "England", FILES, Path(), {}),
-        set(everywhere["code"]), report)
+        set(lsoas["code"]), report)
     population = denominators[indicators.POPULATION]
     step(40, f"Aggregating to neighbourhoods, hubs and {place}")
     codes = set(areas["code"])
@@ -112,7 +137,7 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     values = _aggregate_values(local_rows, areas, population,
                                _memberships(areas, population, city_code), config)
     if local_authority:
-        values = pd.concat([values, _england_rows(base_rows, everywhere, population)],
+        values = pd.concat([values, _england_rows(base_rows, lsoas, population)],
                            ignore_index=True)
 
     step(55, "Dissolving neighbourhoods")

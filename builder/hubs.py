@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..core import schema
 from ..core.errors import JsnaInputError
-from .sources import LSOA_CODE, MSOA_CODE, read_table
+from .sources import LAST_LSOA_2011_CODE, LSOA_CODE, read_table
 
 LOOKUP_COLUMNS = ["hub", "basis"]
 
@@ -16,8 +16,9 @@ LOOKUP_COLUMNS = ["hub", "basis"]
 def assign_hubs(lookup_path: Path, small_areas: pd.DataFrame) -> pd.DataFrame:
     """Return hub and basis per small area; ``small_areas`` has code and neighbourhood_code.
 
-    Lookup rows may name a small area (E01) or a neighbourhood (E02); a small-area row wins over
-    its neighbourhood's row. An area named twice, or a code outside the place, is an error.
+    Lookup rows may name a small area (LSOA code) or a neighbourhood (its code as the pack
+    has it: an MSOA code, or in national packs the MSOA name); a small-area row wins over its
+    neighbourhood's row. An area named twice, or a code outside the place, is an error.
     """
     if not Path(lookup_path).is_file():
         raise JsnaInputError(f"Missing hub lookup file: {lookup_path}")
@@ -26,13 +27,15 @@ def assign_hubs(lookup_path: Path, small_areas: pd.DataFrame) -> pd.DataFrame:
     blank = lookup[lookup["hub"] == ""]
     if len(blank):
         raise JsnaInputError(f"{Path(lookup_path).name}: {blank['area_code'].iloc[0]} has no hub")
-    is_lsoa = lookup["area_code"].str.match(LSOA_CODE.pattern)
-    is_msoa = lookup["area_code"].str.match(MSOA_CODE.pattern)
-    known = set(small_areas["code"]) | set(small_areas["neighbourhood_code"])
-    strange = lookup[~(is_lsoa | is_msoa) | ~lookup["area_code"].isin(known)]
+    is_lsoa = lookup["area_code"].isin(set(small_areas["code"]))
+    is_msoa = lookup["area_code"].isin(set(small_areas["neighbourhood_code"]))
+    strange = lookup[~(is_lsoa | is_msoa)]
     if len(strange):
-        raise JsnaInputError(f"{Path(lookup_path).name}: area code {strange['area_code'].iloc[0]} "
-                             "is not a small area or neighbourhood of this place")
+        code = strange["area_code"].iloc[0]
+        kind = " (an LSOA 2021 code: this pack uses 2011 areas)" if LSOA_CODE.match(code) and \
+            code > LAST_LSOA_2011_CODE else ""
+        raise JsnaInputError(f"{Path(lookup_path).name}: area code {code} is not a small area "
+                             f"or neighbourhood of this place{kind}")
     by_msoa = lookup[is_msoa].set_index("area_code")
     by_lsoa = lookup[is_lsoa].set_index("area_code")
     result = pd.DataFrame(index=small_areas["code"])

@@ -14,6 +14,14 @@ from . import styles
 from .pack import LAYER_TITLES, LoadedPack
 
 THEMES = ("deprivation", "fuel_poverty", "air_quality", "indicator")
+THEME_FIELDS = {"deprivation": "imd_decile", "fuel_poverty": "fuel_poverty",
+                "air_quality": "air_quality"}
+
+
+def available_themes(pack: LoadedPack) -> list[str]:
+    """The map themes this pack has figures for (national packs have no fuel poverty)."""
+    fields = pack.layer(schema.SMALL_AREAS).fields()
+    return [theme for theme, field in THEME_FIELDS.items() if fields.indexFromName(field) >= 0]
 
 
 def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AREA,

@@ -27,12 +27,11 @@ from ..core.compare_export import SIGNIFICANCE_COLOURS, SIGNIFICANCE_SHORT
 from ..core.errors import JsnaInputError
 from ..core.formatting import format_value
 from ..layers.pack import LoadedPack
-from ..layers.themes import theme_styles
+from ..layers.themes import available_themes, theme_styles
 from . import items
 from .items import MARGIN, Paper
 from .report_map import ReportMap, area_extent, report_page
 
-THEMES = ("deprivation", "fuel_poverty", "air_quality")
 LANDSCAPE, PORTRAIT = Paper("A4", "landscape"), Paper("A4", "portrait")
 TABLE_ROWS_PER_PAGE = 34
 DOMAIN_FILL = "#EEF2F7"
@@ -50,7 +49,7 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack, 
     page = 0
     items.set_page(layout, page, LANDSCAPE)
     _cover(layout, page, pack, hub, table)
-    for theme in THEMES:
+    for theme in available_themes(pack):
         page += 1
         items.set_page(layout, page, LANDSCAPE)
         spec = ReportMap(theme, "hub", hub, LANDSCAPE)

@@ -162,6 +162,11 @@ class BuildNationalPack(JsnaAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "HUB_LOOKUP", "Hub lookup (CSV: area_code,hub,basis)", extension="csv",
             optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "BOUNDARIES", "Your own LSOA 2011 boundaries (any format and CRS; empty: national)",
+            optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "CODE_FIELD", "Code field of your boundaries", defaultValue="LSOA11CD"))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", "Data pack", "GeoPackage (*.gpkg)"))
 
@@ -170,11 +175,14 @@ class BuildNationalPack(JsnaAlgorithm):
 
         out = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         lookup = self.parameterAsFile(parameters, "HUB_LOOKUP", context)
+        boundaries = self.parameterAsFile(parameters, "BOUNDARIES", context)
         report = build_england_pack(
             Path(self.parameterAsFile(parameters, "SOURCES", context)), Path(out),
             self.parameterAsString(parameters, "LOCAL_AUTHORITY", context) or None,
             Path(lookup) if lookup else None,
-            progress=lambda percent, text: self.step(feedback, percent, text))
+            progress=lambda percent, text: self.step(feedback, percent, text),
+            boundaries=Path(boundaries) if boundaries else None,
+            code_column=self.parameterAsString(parameters, "CODE_FIELD", context) or "LSOA11CD")
         for warning in report.warnings:
             feedback.pushWarning(warning)
         return {"OUTPUT": out}

@@ -91,3 +91,100 @@ def test_england_pack_builds_opens_and_compares(tmp_path_factory, qgis_app):
     table = compare.table("Coventry")
     assert [a.name for a in table.areas][-2:] == ["Coventry", "England"]
     assert sum(a.level == "neighbourhood" for a in table.areas) == 42
+
+
+@pytest.fixture(scope="module")
+def rutland_files(tmp_path_factory):
+    """A new council's own files. SYNTHETIC except the boundaries: Rutland's LSOA polygons
+    from the national file, saved as a GeoPackage in Web Mercator with a code column of their
+    own; a made-up two-hub lookup; a made-up local indicator."""
+    if not ENGLAND.is_dir():
+        pytest.skip(f"national files not found at {ENGLAND}")
+    import geopandas as gpd
+
+    folder = tmp_path_factory.mktemp("rutland")
+    lsoas = gpd.read_file(f"/vsigzip/{ENGLAND / 'lsoa_2011_bsc_ew.geojson.gz'}")
+    rutland = lsoas[lsoas["LSOA11NM"].str.startswith("Rutland")].to_crs("EPSG:3857")
+    rutland = rutland.rename(columns={"LSOA11CD": "lsoa_id"})[["lsoa_id", "geometry"]]
+    rutland.to_file(folder / "our_lsoas.gpkg", driver="GPKG")
+    codes = sorted(rutland["lsoa_id"])
+    (folder / "hubs.csv").write_text("area_code,hub,basis\n" + "".join(
+        f"{code},{'Oakham' if i < len(codes) // 2 else 'Uppingham'},synthetic test lookup\n"
+        for i, code in enumerate(codes)))
+    (folder / "visits.csv").write_text("lsoa,visits,families\n" + "".join(
+        f"{code},{10 + i % 7},{60 + i % 11}\n" for i, code in enumerate(codes)))
+    return folder
+
+
+def test_another_council_end_to_end(rutland_files, tmp_path, qgis_app):
+    """Build for the council from its own boundaries and lookup, add its own indicator, and get
+    the maps, comparison and profile Coventry gets."""
+    from qgis.core import QgsProject
+    from test_layouts import pdf_pages, pdf_text
+
+    from jsna_profiles.builder.add_indicator import IndicatorTable, add_indicator
+    from jsna_profiles.builder.england import build_england_pack
+    from jsna_profiles.layers.pack import open_pack
+    from jsna_profiles.layouts.export import export_layout
+    from jsna_profiles.layouts.profile import profile_layout
+    from jsna_profiles.layouts.report_map import ReportMap, report_layout
+
+    pack = tmp_path / "rutland.gpkg"
+    build_england_pack(ENGLAND, pack, "Rutland", rutland_files / "hubs.csv",
+                       boundaries=rutland_files / "our_lsoas.gpkg", code_column="lsoa_id")
+    add_indicator(pack, IndicatorTable(
+        rutland_files / "visits.csv", "visits_synthetic", "Synthetic family visits (test data)",
+        "lsoa", numerator_column="visits", denominator_column="families", unit="%",
+        polarity="high is good", source="Synthetic test data"))
+    compare = ComparePack(pack)
+    assert compare.place == "Rutland" and compare.hubs == ["Oakham", "Uppingham"]
+    assert compare.has_england()
+    table = compare.table("Oakham", comparator="england")
+    assert {i.indicator_id for i in table.indicators} >= {"visits_synthetic", "idaci"}
+    project = QgsProject()
+    loaded = open_pack(pack, project)
+    layout = report_layout(project, loaded, ReportMap("indicator", "hub", "Oakham",
+                                                      options={"indicator_id": "visits_synthetic"}))
+    assert "Oakham Family Hub reach area" in pdf_text(export_layout(layout, tmp_path / "map.pdf"))
+    profile = export_layout(profile_layout(project, loaded, compare, "Oakham"),
+                            tmp_path / "oakham.pdf")
+    text = pdf_text(profile)
+    assert "Oakham: neighbourhoods compared with Rutland" in text
+    assert "Synthetic family visits" in text and pdf_pages(profile) > 6
+    project.clear()
+
+
+def test_another_council_through_qgis_process(rutland_files, tmp_path, plugin_zip):
+    """The same steps as a GIS officer runs them in a batch: qgis_process, plugin from the zip."""
+    import shutil
+    import subprocess
+    import zipfile
+
+    from test_layouts import pdf_pages
+
+    executable = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
+    if executable is None:
+        pytest.skip("qgis_process is not installed")
+    plugins = tmp_path / "config" / "profiles" / "default" / "python" / "plugins"
+    plugins.mkdir(parents=True)
+    zipfile.ZipFile(plugin_zip).extractall(plugins)
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "config"),
+               QT_QPA_PLATFORM="offscreen")
+
+    def run(*args):
+        result = subprocess.run([executable, *args], env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    run("plugins", "enable", "jsna_profiles")
+    pack = tmp_path / "rutland.gpkg"
+    run("run", "jsna:buildnational", "--", f"SOURCES={ENGLAND}", "LOCAL_AUTHORITY=Rutland",
+        f"HUB_LOOKUP={rutland_files / 'hubs.csv'}",
+        f"BOUNDARIES={rutland_files / 'our_lsoas.gpkg'}", "CODE_FIELD=lsoa_id", f"OUTPUT={pack}")
+    run("run", "jsna:addindicator", "--", f"PACK={pack}", f"TABLE={rutland_files / 'visits.csv'}",
+        "ID=visits_synthetic", "TITLE=Synthetic family visits", "CODE_COLUMN=lsoa",
+        "NUMERATOR_COLUMN=visits", "DENOMINATOR_COLUMN=families", "UNIT=%",
+        "SOURCE=Synthetic test data", "POLARITY=high is good")
+    out = tmp_path / "oakham.pdf"
+    run("run", "jsna:hubprofile", "--", f"PACK={pack}", "HUB=Oakham", f"OUTPUT={out}")
+    assert pdf_pages(out) > 6
