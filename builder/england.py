@@ -12,8 +12,6 @@ underlying indicators. Everything is vectorised: dissolves cascade LSOA -> MSOA 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from ..core import catalogue, schema
 from ..core.errors import JsnaInputError
 from . import indicators
 from .geometry import read_boundaries
-from .pack import _aggregate_values, _memberships, _wide, _write_layer, write_table
+from .pack import _aggregate_values, _memberships, _wide, write_pack
 from .sources import LAST_LSOA_2011_CODE, BuildReport, PlaceConfig, read_table
 
 FILES = {
@@ -169,40 +167,21 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     city = city.join(_wide(values, schema.LEVEL_CITY), on="code")
 
     step(80, "Writing the pack")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".gpkg", dir=out.parent)
-    os.close(handle)
-    tmp = Path(name)
-    tmp.unlink()
-    try:
-        for frame, layer in ((small, schema.SMALL_AREAS), (nb, schema.NEIGHBOURHOODS),
-                             (hubs, schema.HUBS), (city, schema.CITY)):
-            _write_layer(frame, tmp, layer)
-        catalogue_rows = pd.DataFrame([ind.as_row() for ind in catalogue.CATALOGUE])
-        write_table(catalogue_rows[list(schema.CATALOGUE_COLUMNS)], tmp, schema.CATALOGUE)
-        write_table(values, tmp, schema.VALUES)
-        write_table(areas[["code", "neighbourhood_code", "hub", "hub_basis"]].reset_index(
-            drop=True), tmp,
-                    schema.HUB_LOOKUP)
-        info = pd.DataFrame(
-            [("place", place), ("la_code", city_code), ("format_version",
-                                                        schema.PACK_FORMAT_VERSION),
-             ("crs", schema.PACK_CRS),
-             ("hub_lookup", Path(hub_lookup).name if hub_lookup else "local authority districts"
-              if not local_authority else "none (the authority is one hub)"),
-             ("background_grids", ""),
-             ("boundary_attribution", catalogue.SOURCES["boundaries"].attribution),
-             ("names_attribution", "MSOAs named from ONS LSOA names")]
-            + [(f"warning:{i + 1}", text) for i, text in enumerate(report.warnings)],
-            columns=["key", "value"])
-        write_table(info, tmp, schema.PACK_INFO)
-        step(95, "Saving styles")
-        from ..layers.pack_styles import save_default_styles
-        save_default_styles(tmp)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    info = pd.DataFrame(
+        [("place", place), ("la_code", city_code),
+         ("format_version", schema.PACK_FORMAT_VERSION), ("crs", schema.PACK_CRS),
+         ("hub_lookup", Path(hub_lookup).name if hub_lookup else "local authority districts"
+          if not local_authority else "none (the authority is one hub)"),
+         ("background_grids", ""),
+         ("boundary_attribution", catalogue.SOURCES["boundaries"].attribution),
+         ("names_attribution", "MSOAs named from ONS LSOA names")]
+        + [(f"warning:{i + 1}", text) for i, text in enumerate(report.warnings)],
+        columns=["key", "value"])
+    lookup = areas[["code", "neighbourhood_code", "hub", "hub_basis"]]
+    write_pack(out, [(small, schema.SMALL_AREAS), (nb, schema.NEIGHBOURHOODS),
+                     (hubs, schema.HUBS), (city, schema.CITY)],
+               lambda tmp: [(values, schema.VALUES), (lookup, schema.HUB_LOOKUP),
+                            (info, schema.PACK_INFO)])
     return report
 
 

@@ -214,6 +214,34 @@ def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     frame.to_file(path, layer=layer, driver="GPKG")
 
 
+def write_pack(out: Path, layers: list, tables: Callable[[Path], list],
+               with_styles: bool = True) -> None:
+    """Write a pack to a temporary GeoPackage beside ``out``, then put it in ``out``'s place.
+
+    ``layers``: (GeoDataFrame, name); ``tables(tmp)``: (DataFrame, name) attribute tables,
+    made once the layers are written (so grids can go in first). The catalogue is added here.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".gpkg", dir=out.parent)
+    os.close(handle)
+    tmp = Path(name)
+    tmp.unlink()
+    try:
+        for frame, layer in layers:
+            _write_layer(frame, tmp, layer)
+        catalogue_rows = pd.DataFrame([ind.as_row() for ind in catalogue.CATALOGUE])
+        write_table(catalogue_rows[list(schema.CATALOGUE_COLUMNS)], tmp, schema.CATALOGUE)
+        for frame, table in tables(tmp):
+            write_table(frame.reset_index(drop=True), tmp, table)
+        if with_styles:
+            from ..layers.pack_styles import save_default_styles
+            save_default_styles(tmp)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
                hub_lookup: Path | None = None, with_styles: bool = True,
                progress: Callable[[float, str], None] | None = None) -> BuildReport:
@@ -289,35 +317,19 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     sites = _monitoring_sites(sources, config, report)
 
     step(75, "Writing the pack")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".gpkg", dir=out.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
-        for frame, layer in ((small, schema.SMALL_AREAS), (nb, schema.NEIGHBOURHOODS),
-                             (hub_layer, schema.HUBS), (city, schema.CITY), (aqma, schema.AQMA),
-                             (sites, schema.MONITORING_SITES)):
-            _write_layer(frame, tmp, layer)
-        catalogue_rows = pd.DataFrame([ind.as_row() for ind in catalogue.CATALOGUE])
-        write_table(catalogue_rows[list(schema.CATALOGUE_COLUMNS)], tmp, schema.CATALOGUE)
-        write_table(values, tmp, schema.VALUES)
-        lookup = areas[["code", "neighbourhood_code", "hub", "hub_basis"]].sort_values("code")
-        write_table(lookup, tmp, schema.HUB_LOOKUP)
+
+    def tables(tmp: Path) -> list:
         grids = []
         for path in sorted(sources.glob("*.csv")):
             if grid.is_background_grid(path):
                 grids += grid.write_grids(path, tmp, tuple(areas.total_bounds))
-        info = _pack_info(config, sources, hub_lookup or config.hub_lookup, grids, report)
-        write_table(info, tmp, schema.PACK_INFO)
-        if with_styles:
-            from ..layers.pack_styles import save_default_styles
-            save_default_styles(tmp)
-        step(99, "Replacing the pack")
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        lookup = areas[["code", "neighbourhood_code", "hub", "hub_basis"]].sort_values("code")
+        return [(values, schema.VALUES), (lookup, schema.HUB_LOOKUP),
+                (_pack_info(config, sources, hub_lookup or config.hub_lookup, grids, report),
+                 schema.PACK_INFO)]
+    write_pack(out, [(small, schema.SMALL_AREAS), (nb, schema.NEIGHBOURHOODS),
+                     (hub_layer, schema.HUBS), (city, schema.CITY), (aqma, schema.AQMA),
+                     (sites, schema.MONITORING_SITES)], tables, with_styles)
     return report
 
 

@@ -51,6 +51,11 @@ class JsnaAlgorithm(QgsProcessingAlgorithm):
     name_ = ""
     display = ""
     help_text = ""
+    main_thread = False
+
+    def flags(self):
+        flags = super().flags()
+        return flags | QgsProcessingAlgorithm.Flag.FlagNoThreading if self.main_thread else flags
 
     def name(self) -> str:
         return self.name_
@@ -93,6 +98,19 @@ class JsnaAlgorithm(QgsProcessingAlgorithm):
         feedback.setProgress(percent)
         feedback.pushInfo(text)
 
+    @staticmethod
+    def finish(report, feedback, out: str) -> dict:
+        for warning in report.warnings:
+            feedback.pushWarning(warning)
+        return {"OUTPUT": out}
+
+    def lookup_and_output_parameters(self, lookup_hint: str) -> None:
+        self.addParameter(QgsProcessingParameterFile(
+            "HUB_LOOKUP", f"Hub lookup (CSV: area_code,hub,basis; {lookup_hint})",
+            extension="csv", optional=True))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", "Data pack", "GeoPackage (*.gpkg)"))
+
     def pack_parameter(self) -> None:
         self.addParameter(QgsProcessingParameterFile(
             "PACK", "Data pack", extension="gpkg"))
@@ -121,11 +139,7 @@ class BuildPack(JsnaAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "PLACE_CONFIG", "Place configuration (JSON; empty: Coventry)", extension="json",
             optional=True))
-        self.addParameter(QgsProcessingParameterFile(
-            "HUB_LOOKUP", "Hub lookup (CSV: area_code,hub,basis; empty: the place's own)",
-            extension="csv", optional=True))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", "Data pack", "GeoPackage (*.gpkg)"))
+        self.lookup_and_output_parameters("empty: the place's own")
 
     def execute(self, parameters, context, feedback) -> dict:
         from ..builder.pack import build_pack
@@ -138,9 +152,7 @@ class BuildPack(JsnaAlgorithm):
         report = build_pack(Path(self.parameterAsFile(parameters, "SOURCES", context)), Path(out),
                             config, Path(lookup) if lookup else None,
                             progress=lambda percent, text: self.step(feedback, percent, text))
-        for warning in report.warnings:
-            feedback.pushWarning(warning)
-        return {"OUTPUT": out}
+        return self.finish(report, feedback, out)
 
 
 class BuildNationalPack(JsnaAlgorithm):
@@ -160,15 +172,11 @@ class BuildNationalPack(JsnaAlgorithm):
             "LOCAL_AUTHORITY", "Local authority code or name (empty: all of England)",
             optional=True))
         self.addParameter(QgsProcessingParameterFile(
-            "HUB_LOOKUP", "Hub lookup (CSV: area_code,hub,basis)", extension="csv",
-            optional=True))
-        self.addParameter(QgsProcessingParameterFile(
             "BOUNDARIES", "Your own LSOA 2011 boundaries (any format and CRS; empty: national)",
             optional=True))
         self.addParameter(QgsProcessingParameterString(
             "CODE_FIELD", "Code field of your boundaries", defaultValue="LSOA11CD"))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", "Data pack", "GeoPackage (*.gpkg)"))
+        self.lookup_and_output_parameters("LSOA codes; empty: the authority is one hub")
 
     def execute(self, parameters, context, feedback) -> dict:
         from ..builder.england import build_england_pack
@@ -183,9 +191,7 @@ class BuildNationalPack(JsnaAlgorithm):
             progress=lambda percent, text: self.step(feedback, percent, text),
             boundaries=Path(boundaries) if boundaries else None,
             code_column=self.parameterAsString(parameters, "CODE_FIELD", context) or "LSOA11CD")
-        for warning in report.warnings:
-            feedback.pushWarning(warning)
-        return {"OUTPUT": out}
+        return self.finish(report, feedback, out)
 
 
 class AddIndicator(JsnaAlgorithm):
@@ -244,9 +250,7 @@ class StyleLayer(JsnaAlgorithm):
     help_text = ("Styles a small-area or neighbourhood layer of a JSNA data pack as a "
                  "choropleth of one indicator: colours by the indicator's polarity, the class "
                  "holding the city average marked. Choose the layer in the project.")
-
-    def flags(self):
-        return super().flags() | QgsProcessingAlgorithm.Flag.FlagNoThreading
+    main_thread = True  # it styles project layers or draws layouts
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterVectorLayer(
@@ -331,9 +335,7 @@ class HubProfile(JsnaAlgorithm):
     help_text = ("Writes a hub's profile as one PDF: cover with the hub map, deprivation, fuel "
                  "poverty and air-quality maps, the comparison table, a spine chart per "
                  "neighbourhood, sources and licences.")
-
-    def flags(self):
-        return super().flags() | QgsProcessingAlgorithm.Flag.FlagNoThreading
+    main_thread = True  # it styles project layers or draws layouts
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.pack_parameter()
@@ -361,9 +363,7 @@ class Atlas(JsnaAlgorithm):
     name_, display = "atlas", "Export an atlas of neighbourhoods"
     help_text = ("A map page per neighbourhood of a hub (or of the whole city), as one PDF, or "
                  "as one PDF per neighbourhood named after it in a folder.")
-
-    def flags(self):
-        return super().flags() | QgsProcessingAlgorithm.Flag.FlagNoThreading
+    main_thread = True  # it styles project layers or draws layouts
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.pack_parameter()

@@ -87,3 +87,27 @@ def plugin_zip(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, str(ROOT / "bin" / "make-package"), str(out)], check=True,
                    capture_output=True)
     return out
+
+
+@pytest.fixture
+def qgis_process(tmp_path, plugin_zip):
+    """``run(*args)``: qgis_process with a fresh profile holding the plugin from the zip,
+    enabled. Returns the CompletedProcess. Debian's ``qgis_process`` wrapper passes an option
+    ``qgis_process.bin`` rejects, so the binary is called directly."""
+    import subprocess
+    import zipfile
+
+    executable = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
+    if executable is None:
+        pytest.skip("qgis_process is not installed")
+    config = tmp_path / "qgis_config"
+    plugins = config / "profiles" / "default" / "python" / "plugins"
+    plugins.mkdir(parents=True)
+    zipfile.ZipFile(plugin_zip).extractall(plugins)
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(config), QT_QPA_PLATFORM="offscreen")
+
+    def run(*args):
+        return subprocess.run([executable, *args], env=env, capture_output=True, text=True)
+    enabled = run("plugins", "enable", "jsna_profiles")
+    assert enabled.returncode == 0, enabled.stderr
+    return run

@@ -154,29 +154,14 @@ def test_another_council_end_to_end(rutland_files, tmp_path, qgis_app):
     project.clear()
 
 
-def test_another_council_through_qgis_process(rutland_files, tmp_path, plugin_zip):
+def test_another_council_through_qgis_process(rutland_files, tmp_path, qgis_process):
     """The same steps as a GIS officer runs them in a batch: qgis_process, plugin from the zip."""
-    import shutil
-    import subprocess
-    import zipfile
-
     from test_layouts import pdf_pages
 
-    executable = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
-    if executable is None:
-        pytest.skip("qgis_process is not installed")
-    plugins = tmp_path / "config" / "profiles" / "default" / "python" / "plugins"
-    plugins.mkdir(parents=True)
-    zipfile.ZipFile(plugin_zip).extractall(plugins)
-    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "config"),
-               QT_QPA_PLATFORM="offscreen")
-
     def run(*args):
-        result = subprocess.run([executable, *args], env=env, capture_output=True, text=True)
+        result = qgis_process(*args)
         assert result.returncode == 0, result.stdout + result.stderr
-        return result
 
-    run("plugins", "enable", "jsna_profiles")
     pack = tmp_path / "rutland.gpkg"
     run("run", "jsna:buildnational", "--", f"SOURCES={ENGLAND}", "LOCAL_AUTHORITY=Rutland",
         f"HUB_LOOKUP={rutland_files / 'hubs.csv'}",

@@ -3,9 +3,7 @@ qgis_process on the command line."""
 
 import csv
 import os
-import shutil
 import subprocess
-import zipfile
 
 import pytest
 from qgis.core import (
@@ -147,29 +145,15 @@ def test_runs_inside_a_model(processing, coventry_pack, tmp_path):
     assert (tmp_path / "model.csv").stat().st_size > 10_000
 
 
-def test_qgis_process_runs_the_installed_plugin(coventry_pack, tmp_path, plugin_zip):
+def test_qgis_process_runs_the_installed_plugin(coventry_pack, tmp_path, qgis_process):
     """qgis_process with a fresh profile in which the plugin is installed from the zip."""
-    executable = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
-    if executable is None:
-        pytest.skip("qgis_process is not installed")
-    plugins = tmp_path / "config" / "profiles" / "default" / "python" / "plugins"
-    plugins.mkdir(parents=True)
-    zipfile.ZipFile(plugin_zip).extractall(plugins)
-    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "config"),
-               QT_QPA_PLATFORM="offscreen")
-    run = [executable]  # Debian's qgis_process wrapper passes an option qgis_process.bin rejects
-    enable = subprocess.run(run + ["plugins", "enable", "jsna_profiles"], env=env,
-                            capture_output=True, text=True)
-    assert enable.returncode == 0, enable.stderr
-    listed = subprocess.run(run + ["list"], env=env, capture_output=True, text=True)
+    listed = qgis_process("list")
     assert "jsna:compare" in listed.stdout
     out = tmp_path / "harmony.csv"
-    result = subprocess.run(run + ["run", "jsna:compare", "--", f"PACK={coventry_pack}",
-                                   "HUB=Harmony", f"OUTPUT={out}"], env=env,
-                            capture_output=True, text=True)
+    result = qgis_process("run", "jsna:compare", "--", f"PACK={coventry_pack}", "HUB=Harmony",
+                          f"OUTPUT={out}")
     assert result.returncode == 0, result.stderr
     assert "Hillfields" in out.read_text(encoding="utf-8")
-    bad = subprocess.run(run + ["run", "jsna:compare", "--", f"PACK={coventry_pack}",
-                                "HUB=Atlantis", f"OUTPUT={tmp_path / 'bad.csv'}"], env=env,
-                         capture_output=True, text=True)
+    bad = qgis_process("run", "jsna:compare", "--", f"PACK={coventry_pack}", "HUB=Atlantis",
+                       f"OUTPUT={tmp_path / 'bad.csv'}")
     assert bad.returncode != 0 and "No hub called 'Atlantis'" in bad.stdout + bad.stderr
