@@ -359,6 +359,62 @@ class HubProfile(JsnaAlgorithm):
         return {"OUTPUT": str(out)}
 
 
+class ReportMap(JsnaAlgorithm):
+    name_, display = "reportmap", "Export a report map"
+    help_text = ("A report-ready map of a hub, a neighbourhood or the whole city: deprivation, "
+                 "fuel poverty, air quality, or any indicator of the pack. Title, legend of the "
+                 "classes in view, scale bar, north arrow, locator inset, sources and licence. "
+                 "Written as PDF, PNG or SVG (by the file's extension).")
+    main_thread = True  # it draws a layout
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.pack_parameter()
+        self.addParameter(QgsProcessingParameterString(
+            "MAP", "Map: deprivation, fuel_poverty, air_quality, or an indicator id",
+            defaultValue="deprivation"))
+        self.addParameter(QgsProcessingParameterEnum(
+            "EXTENT", "Extent", ["hub", "neighbourhood", "city"], defaultValue="hub",
+            usesStaticStrings=True))
+        self.addParameter(QgsProcessingParameterString(
+            "AREA", "Hub name, or neighbourhood code or name (empty for the city)",
+            optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            "PAPER", "Paper", ["A4 landscape", "A4 portrait", "A3 landscape", "A3 portrait"],
+            defaultValue="A4 landscape", usesStaticStrings=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "DPI", "Resolution (PNG)", QgsProcessingParameterNumber.Type.Integer, 150,
+            minValue=50, maxValue=1200))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", "Map", "PDF (*.pdf);;PNG (*.png);;SVG (*.svg)"))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        from ..core import schema
+        from ..core.catalogue import BY_ID
+        from ..layouts.export import export_layout
+        from ..layouts.items import Paper
+        from ..layouts.report_map import ReportMap as Spec
+        from ..layouts.report_map import report_layout
+
+        self.step(feedback, 5, "Opening the pack")
+        project, pack = self.open_pack(parameters, context)
+        chosen = self.parameterAsString(parameters, "MAP", context)
+        theme, options, level = chosen, {}, schema.LEVEL_SMALL_AREA
+        if chosen not in THEMES:
+            theme, options = "indicator", {"indicator_id": chosen}
+            if chosen in BY_ID and schema.LEVEL_SMALL_AREA not in BY_ID[chosen].levels:
+                level = schema.LEVEL_NEIGHBOURHOOD
+        size, orientation = self.parameterAsEnumString(parameters, "PAPER", context).split()
+        spec = Spec(theme, self.parameterAsEnumString(parameters, "EXTENT", context),
+                    self.parameterAsString(parameters, "AREA", context) or None,
+                    Paper(size, orientation), level, options)
+        self.step(feedback, 30, "Laying out the map")
+        layout = report_layout(project, pack, spec)
+        self.step(feedback, 60, "Writing the file")
+        out = export_layout(layout, self.parameterAsFileOutput(parameters, "OUTPUT", context),
+                            dpi=self.parameterAsInt(parameters, "DPI", context))
+        return {"OUTPUT": str(out)}
+
+
 class Atlas(JsnaAlgorithm):
     name_, display = "atlas", "Export an atlas of neighbourhoods"
     help_text = ("A map page per neighbourhood of a hub (or of the whole city), as one PDF, or "
@@ -401,4 +457,5 @@ class Atlas(JsnaAlgorithm):
         return {"OUTPUT" if not per else "FOLDER": target, "FILES": len(files)}
 
 
-ALGORITHMS = (BuildPack, BuildNationalPack, AddIndicator, StyleLayer, CompareNeighbourhoods, HubProfile, Atlas)
+ALGORITHMS = (BuildPack, BuildNationalPack, AddIndicator, StyleLayer, CompareNeighbourhoods,
+              ReportMap, HubProfile, Atlas)

@@ -173,3 +173,37 @@ def test_another_council_through_qgis_process(rutland_files, tmp_path, qgis_proc
     out = tmp_path / "oakham.pdf"
     run("run", "jsna:hubprofile", "--", f"PACK={pack}", "HUB=Oakham", f"OUTPUT={out}")
     assert pdf_pages(out) > 6
+
+
+@needs_england
+@pytest.mark.parametrize("kind, message", [
+    ("no_code_column", "column 'lsoa_id' not found"),
+    ("lsoa_2021", "LSOA 2021 codes (E01035000"),
+    ("not_lsoa", "holds no LSOA codes"),
+    ("two_hubs", "appears more than once"),
+])
+def test_bad_own_files_are_named(rutland_files, tmp_path, kind, message, qgis_app):
+    import geopandas as gpd
+
+    from jsna_profiles.builder.england import build_england_pack
+
+    boundaries = rutland_files / "our_lsoas.gpkg"
+    lookup = None
+    if kind in ("no_code_column", "lsoa_2021", "not_lsoa"):
+        frame = gpd.read_file(boundaries)
+        if kind == "no_code_column":
+            frame = frame.rename(columns={"lsoa_id": "id"})
+        elif kind == "lsoa_2021":
+            frame["lsoa_id"] = [f"E0103{5000 + i}" for i in range(len(frame))]
+        else:
+            frame["lsoa_id"] = [f"area {i}" for i in range(len(frame))]
+        boundaries = tmp_path / "theirs.shp"  # another format, for good measure
+        frame.to_file(boundaries)
+    else:
+        rows = (rutland_files / "hubs.csv").read_text().splitlines()
+        lookup = tmp_path / "two_hubs.csv"
+        lookup.write_text("\n".join(rows + [rows[1].replace("Oakham", "Uppingham")]) + "\n")
+    with pytest.raises(JsnaInputError, match=message.replace("(", r"\(")):
+        build_england_pack(ENGLAND, tmp_path / "out.gpkg", "Rutland", lookup,
+                           boundaries=boundaries, code_column="lsoa_id")
+    assert not (tmp_path / "out.gpkg").exists()

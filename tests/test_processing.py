@@ -21,7 +21,7 @@ from qgis.core import (
 from jsna_profiles.core.compare import ComparePack
 
 ALGORITHMS = {"jsna:buildpack", "jsna:buildnational", "jsna:addindicator", "jsna:stylelayer",
-              "jsna:compare", "jsna:hubprofile", "jsna:atlas"}
+              "jsna:compare", "jsna:reportmap", "jsna:hubprofile", "jsna:atlas"}
 
 
 @pytest.fixture
@@ -157,3 +157,17 @@ def test_qgis_process_runs_the_installed_plugin(coventry_pack, tmp_path, qgis_pr
     bad = qgis_process("run", "jsna:compare", "--", f"PACK={coventry_pack}", "HUB=Atlantis",
                        f"OUTPUT={tmp_path / 'bad.csv'}")
     assert bad.returncode != 0 and "No hub called 'Atlantis'" in bad.stdout + bad.stderr
+
+
+def test_report_map_algorithm(processing, coventry_pack, tmp_path):
+    from qgis.PyQt.QtGui import QImage
+
+    result = processing.run("jsna:reportmap", {
+        "PACK": str(coventry_pack), "MAP": "idaci", "EXTENT": "hub", "AREA": "Harmony",
+        "PAPER": "A3 portrait", "DPI": 50, "OUTPUT": str(tmp_path / "idaci.png")})
+    image = QImage(result["OUTPUT"])
+    assert abs(image.width() - 297 / 25.4 * 50) <= 1 and abs(image.height() - 420 / 25.4 * 50) <= 1
+    with pytest.raises(QgsProcessingException, match="Unknown indicator 'nonsense'"):
+        processing.run("jsna:reportmap", {"PACK": str(coventry_pack), "MAP": "nonsense",
+                                          "EXTENT": "city", "OUTPUT": str(tmp_path / "x.pdf")})
+    assert not (tmp_path / "x.pdf").exists()
