@@ -51,32 +51,36 @@ def save_default_styles(pack_path: Path) -> None:
 
     ensure_qgis()
     project = QgsProject()
-    pack = open_pack(pack_path, project)
-    style_outlines(pack.layers)
-    for role in (schema.HUBS, schema.NEIGHBOURHOODS, schema.CITY, schema.AQMA,
-                 schema.MONITORING_SITES):
-        if role in pack.layers:
-            _save(pack.layers[role], "JSNA default", "JSNA Area Profiles default style", True)
-    small_areas = pack.layer(schema.SMALL_AREAS)
-    for name, theme, options, field in SMALL_AREA_STYLES:
-        if small_areas.fields().indexFromName(field) < 0:
-            continue  # e.g. a pack with no fuel poverty figures
-        title = apply_theme(pack, theme, **options)
-        _save(small_areas, name, title, name == SMALL_AREA_STYLES[-1][0])
-    project.clear()
+    try:
+        pack = open_pack(pack_path, project)
+        style_outlines(pack.layers)
+        for role in (schema.HUBS, schema.NEIGHBOURHOODS, schema.CITY, schema.AQMA,
+                     schema.MONITORING_SITES):
+            if role in pack.layers:
+                _save(pack.layers[role], "JSNA default", "JSNA Area Profiles default style", True)
+        small_areas = pack.layer(schema.SMALL_AREAS)
+        for name, theme, options, field in SMALL_AREA_STYLES:
+            if small_areas.fields().indexFromName(field) < 0:
+                continue  # e.g. a pack with no fuel poverty figures
+            title = apply_theme(pack, theme, **options)
+            _save(small_areas, name, title, name == SMALL_AREA_STYLES[-1][0])
+    finally:
+        project.clear()  # a project left holding layers crashes QGIS at exit
 
 
 def export_qml(pack_path: Path, out_dir: Path) -> list[Path]:
     """Write each layer's default style from the pack as ``<layer>.qml`` in ``out_dir``."""
     project = QgsProject()
-    pack = open_pack(pack_path, project)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for role, layer in pack.layers.items():
-        target = out_dir / f"{role}.qml"
-        message, ok = layer.saveNamedStyle(str(target))
-        if not ok:
-            raise JsnaInputError(f"Could not write {target}: {message}")
-        written.append(target)
-    project.clear()
+    try:
+        pack = open_pack(pack_path, project)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for role, layer in pack.layers.items():
+            target = out_dir / f"{role}.qml"
+            message, ok = layer.saveNamedStyle(str(target))
+            if not ok:
+                raise JsnaInputError(f"Could not write {target}: {message}")
+            written.append(target)
+    finally:
+        project.clear()
     return written

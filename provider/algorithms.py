@@ -6,6 +6,7 @@ QgsProcessingException with the same one-line message the plugin shows.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from qgis.core import (
@@ -115,12 +116,17 @@ class JsnaAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "PACK", "Data pack", extension="gpkg"))
 
-    def open_pack(self, parameters, context):
-        """The pack's layers in a project of their own (the user's project is not touched)."""
+    @contextmanager
+    def pack_project(self, parameters, context):
+        """The pack's layers in a project of their own (the user's project is not touched),
+        cleared however the algorithm ends: a project left with layers crashes QGIS at exit."""
         from ..layers.pack import open_pack
 
         project = QgsProject()
-        return project, open_pack(self.parameterAsFile(parameters, "PACK", context), project)
+        try:
+            yield project, open_pack(self.parameterAsFile(parameters, "PACK", context), project)
+        finally:
+            project.clear()
 
 
 class BuildPack(JsnaAlgorithm):
@@ -349,13 +355,13 @@ class HubProfile(JsnaAlgorithm):
         from ..layouts.profile import profile_layout
 
         self.step(feedback, 5, "Opening the pack")
-        project, pack = self.open_pack(parameters, context)
-        hub = self.parameterAsString(parameters, "HUB", context)
-        self.step(feedback, 20, f"Laying out {hub}'s profile")
-        layout = profile_layout(project, pack, ComparePack(pack.contents.path), hub)
-        self.step(feedback, 50, "Writing the PDF")
-        out = export_layout(layout, self.parameterAsFileOutput(parameters, "OUTPUT", context),
-                            "pdf", dpi=300)
+        with self.pack_project(parameters, context) as (project, pack):
+            hub = self.parameterAsString(parameters, "HUB", context)
+            self.step(feedback, 20, f"Laying out {hub}'s profile")
+            layout = profile_layout(project, pack, ComparePack(pack.contents.path), hub)
+            self.step(feedback, 50, "Writing the PDF")
+            out = export_layout(layout, self.parameterAsFileOutput(parameters, "OUTPUT", context),
+                                "pdf", dpi=300)
         return {"OUTPUT": str(out)}
 
 
@@ -396,22 +402,22 @@ class ReportMap(JsnaAlgorithm):
         from ..layouts.report_map import report_layout
 
         self.step(feedback, 5, "Opening the pack")
-        project, pack = self.open_pack(parameters, context)
-        chosen = self.parameterAsString(parameters, "MAP", context)
-        theme, options, level = chosen, {}, schema.LEVEL_SMALL_AREA
-        if chosen not in THEMES:
-            theme, options = "indicator", {"indicator_id": chosen}
-            if chosen in BY_ID and schema.LEVEL_SMALL_AREA not in BY_ID[chosen].levels:
-                level = schema.LEVEL_NEIGHBOURHOOD
-        size, orientation = self.parameterAsEnumString(parameters, "PAPER", context).split()
-        spec = Spec(theme, self.parameterAsEnumString(parameters, "EXTENT", context),
-                    self.parameterAsString(parameters, "AREA", context) or None,
-                    Paper(size, orientation), level, options)
-        self.step(feedback, 30, "Laying out the map")
-        layout = report_layout(project, pack, spec)
-        self.step(feedback, 60, "Writing the file")
-        out = export_layout(layout, self.parameterAsFileOutput(parameters, "OUTPUT", context),
-                            dpi=self.parameterAsInt(parameters, "DPI", context))
+        with self.pack_project(parameters, context) as (project, pack):
+            chosen = self.parameterAsString(parameters, "MAP", context)
+            theme, options, level = chosen, {}, schema.LEVEL_SMALL_AREA
+            if chosen not in THEMES:
+                theme, options = "indicator", {"indicator_id": chosen}
+                if chosen in BY_ID and schema.LEVEL_SMALL_AREA not in BY_ID[chosen].levels:
+                    level = schema.LEVEL_NEIGHBOURHOOD
+            size, orientation = self.parameterAsEnumString(parameters, "PAPER", context).split()
+            spec = Spec(theme, self.parameterAsEnumString(parameters, "EXTENT", context),
+                        self.parameterAsString(parameters, "AREA", context) or None,
+                        Paper(size, orientation), level, options)
+            self.step(feedback, 30, "Laying out the map")
+            layout = report_layout(project, pack, spec)
+            self.step(feedback, 60, "Writing the file")
+            out = export_layout(layout, self.parameterAsFileOutput(parameters, "OUTPUT", context),
+                                dpi=self.parameterAsInt(parameters, "DPI", context))
         return {"OUTPUT": str(out)}
 
 
@@ -446,14 +452,14 @@ class Atlas(JsnaAlgorithm):
             raise JsnaInputError("Choose a folder for one PDF per neighbourhood" if per
                                  else "Choose the atlas PDF to write")
         self.step(feedback, 5, "Opening the pack")
-        project, pack = self.open_pack(parameters, context)
-        theme = self.parameterAsEnumString(parameters, "THEME", context)
-        layout = atlas_layout(project, pack, theme,
-                              self.parameterAsString(parameters, "HUB", context) or None)
-        self.step(feedback, 30, f"Writing {layout.atlas().count()} pages")
-        if per:
-            Path(target).mkdir(parents=True, exist_ok=True)
-        files = export_atlas(layout, Path(target), one_file=not per)
+        with self.pack_project(parameters, context) as (project, pack):
+            theme = self.parameterAsEnumString(parameters, "THEME", context)
+            layout = atlas_layout(project, pack, theme,
+                                  self.parameterAsString(parameters, "HUB", context) or None)
+            self.step(feedback, 30, f"Writing {layout.atlas().count()} pages")
+            if per:
+                Path(target).mkdir(parents=True, exist_ok=True)
+            files = export_atlas(layout, Path(target), one_file=not per)
         return {"OUTPUT" if not per else "FOLDER": target, "FILES": len(files)}
 
 
