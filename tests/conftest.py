@@ -20,6 +20,7 @@ from plugin_package import import_plugin_package  # noqa: E402
 
 import_plugin_package()
 
+EXIT_STATUS = pytest.StashKey[int]()
 SOURCES = Path(os.environ.get("JSNA_SOURCES", ROOT.parent / "shared" / "data" / "raw"))
 FIXTURES = ROOT / "tests" / "fixtures"
 needs_sources = pytest.mark.skipif(not SOURCES.is_dir(),
@@ -111,3 +112,17 @@ def qgis_process(tmp_path, plugin_zip):
     enabled = run("plugins", "enable", "jsna_profiles")
     assert enabled.returncode == 0, enabled.stderr
     return run
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config.stash[EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """Leave with pytest's own status once everything is reported: QGIS can crash while the
+    Python interpreter shuts down after the tests, which says nothing about the tests."""
+    if EXIT_STATUS in config.stash:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash[EXIT_STATUS])
