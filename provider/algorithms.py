@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qgis.core import (
+    Qgis,
     QgsFeature,
     QgsFeatureSink,
     QgsField,
@@ -29,7 +30,6 @@ from qgis.core import (
     QgsProject,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.compare import COMPARATORS, LONG_COLUMNS
 from ..core.errors import JsnaInputError
@@ -40,6 +40,19 @@ CHOROPLETH_METHODS = ("quantile", "equal_interval", "natural_breaks")
 NUMERIC_COLUMNS = {"value", "lower95", "upper95", "numerator", "denominator",
                    "comparator_value"}
 INTEGER_COLUMNS = {"rank", "rank_of"}
+
+
+def field_type(kind: str):
+    """A field type QgsField accepts: QMetaType from QGIS 3.38 (and on Qt6), QVariant before."""
+    if Qgis.versionInt() >= 33800:
+        from qgis.PyQt.QtCore import QMetaType
+
+        return {"double": QMetaType.Type.Double, "int": QMetaType.Type.Int,
+                "string": QMetaType.Type.QString}[kind]
+    from qgis.PyQt.QtCore import QVariant
+
+    return {"double": QVariant.Type.Double, "int": QVariant.Type.Int,
+            "string": QVariant.Type.String}[kind]
 
 
 class CancelledError(Exception):
@@ -317,9 +330,9 @@ class CompareNeighbourhoods(JsnaAlgorithm):
         table = compare.table(hub, comparator=comparator)
         fields = QgsFields()
         for column in LONG_COLUMNS:
-            kind = QVariant.Double if column in NUMERIC_COLUMNS else \
-                QVariant.Int if column in INTEGER_COLUMNS else QVariant.String
-            fields.append(QgsField(column, kind))
+            fields.append(QgsField(column, field_type(
+                "double" if column in NUMERIC_COLUMNS else "int" if column in INTEGER_COLUMNS
+                else "string")))
         sink, sink_id = self.parameterAsSink(parameters, "OUTPUT", context, fields,
                                              QgsWkbTypes.Type.NoGeometry)
         rows = table.long_rows()
