@@ -39,8 +39,9 @@ def wilson_limits(numerator, denominator, z: float = Z95) -> tuple[np.ndarray, n
     z2 = z * z
     centre = (2 * den_safe * p + z2) / (2 * (den_safe + z2))
     half = z * np.sqrt(z2 + 4 * den_safe * p * (1 - p)) / (2 * (den_safe + z2))
-    lower = np.where(valid, np.clip(centre - half, 0.0, 1.0), np.nan)
-    upper = np.where(valid, np.clip(centre + half, 0.0, 1.0), np.nan)
+    # exact ends where the proportion is 0 or 1 (rounding would leave 1e-16 either side)
+    lower = np.where(valid, np.where(num == 0, 0.0, np.clip(centre - half, 0.0, 1.0)), np.nan)
+    upper = np.where(valid, np.where(num == den, 1.0, np.clip(centre + half, 0.0, 1.0)), np.nan)
     return lower, upper
 
 
