@@ -80,6 +80,7 @@ class JsnaProfilesPlugin:
         for action in self.actions:
             self.iface.removePluginMenu(MENU, action)
             self.toolbar.removeAction(action)
+            action.triggered.disconnect()  # now, not when Qt gets round to deleting it
             action.deleteLater()
         self.actions.clear()
         if self.toolbar is not None:
