@@ -24,7 +24,7 @@ NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 def safe_file_name(name: str) -> str:
     """A name usable as a file name on Windows, macOS and Linux; quotes and '&' stay."""
     cleaned = NOT_IN_FILE_NAMES.sub("-", name).strip(" .")
-    if not cleaned:
+    if not any(c.isalnum() for c in cleaned):
         raise JsnaInputError(f"'{name}' cannot be turned into a file name")
     return cleaned
 
