@@ -57,7 +57,7 @@ class JsnaProfilesPlugin:
     def _add(self, name: str, text: str, slot) -> QAction:
         action = QAction(icon(name), text, self.iface.mainWindow())
         action.setObjectName(f"jsna_{name}")
-        action.triggered.connect(slot)
+        action.triggered.connect(lambda *_args: self._guarded(slot))
         self.iface.addPluginToMenu(MENU, action)
         self.toolbar.addAction(action)
         self.actions.append(action)
@@ -89,6 +89,23 @@ class JsnaProfilesPlugin:
             self.toolbar = None
         self.pack = None
         self._compare_packs.clear()
+
+    def _guarded(self, slot):
+        """Run an action: bad input becomes its one-line message; anything unexpected a short
+        message with the details in the Log Messages panel, never a Python traceback dialog."""
+        try:
+            return slot()
+        except JsnaInputError as exc:
+            self._error(exc)
+        except Exception as exc:  # noqa: BLE001 - the last guard before QGIS's traceback dialog
+            import traceback
+
+            from qgis.core import QgsMessageLog
+
+            QgsMessageLog.logMessage(traceback.format_exc(), TITLE, Qgis.MessageLevel.Critical)
+            self._error(f"Something went wrong ({type(exc).__name__}: {exc}). The details are in "
+                        f"the Log Messages panel, under '{TITLE}'.")
+        return None
 
     # Messages -----------------------------------------------------------------------------
     def _error(self, exc: Exception) -> None:

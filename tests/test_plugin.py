@@ -57,3 +57,20 @@ def test_open_pack_and_map_themes(plugin, qgis_iface, coventry_pack):
     assert pack.layer("small_areas").name().startswith("Small areas (LSOA 2011): Households")
     assert plugin.apply_theme("indicator", indicator_id="no_such") is None
     assert "Unknown indicator" in qgis_iface.messageBar().get_messages(2)[-1]
+
+
+def test_an_unexpected_error_is_a_message_not_a_traceback(plugin, qgis_iface, monkeypatch):
+    from qgis.core import QgsApplication
+
+    def broken(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plugin, "_require_pack", broken)
+    logged = []
+    QgsApplication.messageLog().messageReceived.connect(
+        lambda message, tag, level: logged.append((tag, message)))
+    action = next(a for a in plugin.actions if a.objectName() == "jsna_fuel_poverty")
+    action.trigger()  # no exception may escape into QGIS
+    message = qgis_iface.messageBar().get_messages(2)[-1]
+    assert "Something went wrong (OSError" in message and "Log Messages panel" in message
+    assert any(tag == "JSNA Area Profiles" and "Traceback" in text for tag, text in logged)
