@@ -21,8 +21,8 @@ from . import statistics as st
 from .errors import JsnaInputError
 from .packfile import connect_read_only
 
-CITY, HUB, ENGLAND = "city", "hub", "england"
-COMPARATORS = (CITY, HUB, ENGLAND)
+CITY, HUB, ENGLAND = s.COMPARATORS
+COMPARATORS = s.COMPARATORS
 WHOLE_CITY = None  # the hub choice meaning "all the city's neighbourhoods"
 
 METHOD_WILSON = "Wilson score"
@@ -435,11 +435,7 @@ class CompareTable:
         return out
 
 
-LONG_COLUMNS = (
-    "area_code", "area_name", "level", "indicator_id", "indicator", "period", "value", "unit",
-    "lower95", "upper95", "numerator", "denominator", "comparator", "comparator_value",
-    "significance", "rank", "rank_of", "method", "note", "source", "licence",
-)
+LONG_COLUMNS = s.COMPARISON_COLUMNS
 
 
 def _number(x: float) -> float | None:

@@ -65,3 +65,12 @@ CATALOGUE_COLUMNS = (
 )
 
 NOT_ASSIGNED = "Not assigned"
+
+# The comparison (compare core, exports, the command line and Processing): what to compare
+# with, and one output row per area and indicator.
+COMPARATORS = ("city", "hub", "england")
+COMPARISON_COLUMNS = (
+    "area_code", "area_name", "level", "indicator_id", "indicator", "period", "value", "unit",
+    "lower95", "upper95", "numerator", "denominator", "comparator", "comparator_value",
+    "significance", "rank", "rank_of", "method", "note", "source", "licence",
+)

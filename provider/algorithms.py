@@ -31,8 +31,8 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
-from ..core.compare import COMPARATORS, LONG_COLUMNS
 from ..core.errors import JsnaInputError
+from ..core.schema import COMPARATORS, COMPARISON_COLUMNS
 from ..ui.icons import icon
 
 THEMES = ("deprivation", "fuel_poverty", "air_quality")
@@ -329,7 +329,7 @@ class CompareNeighbourhoods(JsnaAlgorithm):
         comparator = self.parameterAsEnumString(parameters, "COMPARATOR", context)
         table = compare.table(hub, comparator=comparator)
         fields = QgsFields()
-        for column in LONG_COLUMNS:
+        for column in COMPARISON_COLUMNS:
             fields.append(QgsField(column, field_type(
                 "double" if column in NUMERIC_COLUMNS else "int" if column in INTEGER_COLUMNS
                 else "string")))
@@ -340,7 +340,7 @@ class CompareNeighbourhoods(JsnaAlgorithm):
             if i % 50 == 0:
                 self.step(feedback, 10 + 85 * i / len(rows), f"{i} of {len(rows)} rows")
             feature = QgsFeature(fields)
-            feature.setAttributes([row[c] for c in LONG_COLUMNS])
+            feature.setAttributes([row[c] for c in COMPARISON_COLUMNS])
             sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         results = {"OUTPUT": sink_id}
         csv_path = self.parameterAsFileOutput(parameters, "CSV", context)

@@ -74,3 +74,27 @@ def test_an_unexpected_error_is_a_message_not_a_traceback(plugin, qgis_iface, mo
     message = qgis_iface.messageBar().get_messages(2)[-1]
     assert "Something went wrong (OSError" in message and "Log Messages panel" in message
     assert any(tag == "JSNA Area Profiles" and "Traceback" in text for tag, text in logged)
+
+
+def test_start_up_does_not_import_the_heavy_stack():
+    """Loading the plugin and its Processing provider leaves pandas, geopandas and friends
+    until an action needs them (QGIS starts faster)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = (
+        "import sys, os; sys.path.insert(0, sys.argv[1])\n"
+        "from plugin_package import import_plugin_package; import_plugin_package()\n"
+        "from jsna_profiles.qgis_runtime import ensure_qgis; ensure_qgis()\n"
+        "before = set(sys.modules)\n"
+        "import jsna_profiles.plugin\n"
+        "from jsna_profiles.provider.provider import JsnaProvider\n"
+        "JsnaProvider().loadAlgorithms()\n"
+        "heavy = ('pandas', 'numpy', 'geopandas', 'fiona', 'rasterio', 'openpyxl', 'scipy')\n"
+        "print(sorted(m for m in heavy if m in set(sys.modules) - before))\n"
+        "sys.stdout.flush(); os._exit(0)\n")
+    result = subprocess.run([sys.executable, "-c", code, str(ROOT / "bin")],
+                            capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
