@@ -230,11 +230,7 @@ class JsnaProfilesPlugin:
     def report_map_dialog(self) -> None:
         from .ui.report_map_dialog import ReportMapDialog
 
-        try:
-            pack = self._require_pack()
-        except JsnaInputError as exc:
-            self._error(exc)
-            return
+        pack = self._require_pack()  # run as an action: _guarded shows the message
         neighbourhoods = sorted(((str(f["code"]), str(f["name"]))
                                  for f in pack.layer(schema.NEIGHBOURHOODS).getFeatures()),
                                 key=lambda pair: pair[1].lower())
@@ -260,11 +256,7 @@ class JsnaProfilesPlugin:
     def hub_export_dialog(self, kind: str) -> None:
         from .ui.hub_export_dialog import HubExportDialog
 
-        try:
-            pack = self._require_pack()
-        except JsnaInputError as exc:
-            self._error(exc)
-            return
+        pack = self._require_pack()  # run as an action: _guarded shows the message
         dialog = HubExportDialog(kind, self._hub_names(), pack.contents.place,
                                  self.iface.mainWindow())
         if not dialog.exec():
@@ -327,11 +319,7 @@ class JsnaProfilesPlugin:
     def add_indicator_dialog(self) -> None:
         from .ui.add_indicator_dialog import AddIndicatorDialog
 
-        try:
-            pack = self._require_pack()
-        except JsnaInputError as exc:
-            self._error(exc)
-            return
+        pack = self._require_pack()  # run as an action: _guarded shows the message
         dialog = AddIndicatorDialog(pack.contents.path, self.iface.mainWindow())
         if dialog.exec():
             self.add_indicator(dialog.spec())

@@ -18,6 +18,7 @@ from qgis.core import (
     QgsLayoutItemScaleBar,
     QgsLayoutPoint,
     QgsLayoutSize,
+    QgsLegendStyle,
     QgsPrintLayout,
     QgsProject,
     QgsRectangle,
@@ -172,9 +173,28 @@ def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple
     item.setResizeToContents(False)
     item.setSymbolHeight(4 * scale)
     item.setSymbolWidth(6 * scale)
+    for style, size, bold in ((QgsLegendStyle.Style.Title, 12, True),
+                              (QgsLegendStyle.Style.Subgroup, 9, False),
+                              (QgsLegendStyle.Style.SymbolLabel, 8, False)):
+        _set_legend_font(item, style, size * scale, bold)
     layout.addLayoutItem(item)
     place(item, *box, page=page)
     return item
+
+
+def _set_legend_font(item: QgsLayoutItemLegend, style, size: float, bold: bool) -> None:
+    """Legend text small enough that class labels such as "◆ Coventry average 20.3%" fit."""
+    font = QFont(FONT)
+    font.setPointSizeF(size)
+    font.setBold(bold)
+    target = item.rstyle(style)
+    if hasattr(target, "setTextFormat"):  # QGIS 3.30 and later
+        text_format = target.textFormat()
+        text_format.setFont(font)
+        text_format.setSize(size)
+        target.setTextFormat(text_format)
+    else:
+        target.setFont(font)
 
 
 def scale_bar(layout: QgsPrintLayout, linked: QgsLayoutItemMap, x: float, y: float,

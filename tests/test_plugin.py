@@ -98,3 +98,9 @@ def test_start_up_does_not_import_the_heavy_stack():
     result = subprocess.run([sys.executable, "-c", code, str(ROOT / "bin")],
                             capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_layout_actions_without_pack_say_so(plugin, qgis_iface):
+    for name in ("jsna_report_map", "jsna_atlas", "jsna_profile", "jsna_add_indicator"):
+        next(a for a in plugin.actions if a.objectName() == name).trigger()
+        assert "Open a data pack first" in qgis_iface.messageBar().get_messages(2)[-1]
