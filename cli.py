@@ -100,7 +100,7 @@ def _atlas(args) -> int:
     project, pack = _open(args.pack)
     layout = atlas_layout(project, pack, args.theme, args.hub, Paper(args.paper, args.orientation))
     for path in export_atlas(layout, Path(args.out), one_file=not args.per_neighbourhood,
-                             dpi=args.dpi):
+                             dpi=args.dpi, overwrite=args.overwrite):
         print(f"wrote {path}")
     return 0
 
@@ -197,6 +197,8 @@ def parser() -> argparse.ArgumentParser:
                        help="PDF to write, or with --per-neighbourhood an existing folder")
     atlas.add_argument("--per-neighbourhood", action="store_true",
                        help="one PDF per neighbourhood, named after it")
+    atlas.add_argument("--overwrite", action="store_true",
+                       help="with --per-neighbourhood: replace files already in the folder")
     _paper_options(atlas)
     atlas.add_argument("--dpi", type=int, default=150)
     atlas.set_defaults(run=_atlas)

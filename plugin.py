@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qgis.core import Qgis, QgsProject
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtWidgets import QAction, QApplication, QFileDialog
+from qgis.PyQt.QtWidgets import QAction, QApplication, QFileDialog, QMessageBox
 
 from .core import schema
 from .core.errors import JsnaInputError
@@ -285,7 +285,7 @@ class JsnaProfilesPlugin:
         from pathlib import Path
 
         from .layouts.atlas import atlas_layout
-        from .layouts.export import export_atlas
+        from .layouts.export import atlas_files_present, export_atlas
         from .layouts.items import Paper
 
         def work():
@@ -293,10 +293,27 @@ class JsnaProfilesPlugin:
                 raise JsnaInputError("Choose where to write the atlas")
             layout = atlas_layout(QgsProject.instance(), self._require_pack(), theme, hub,
                                   Paper(*paper), add_to_project=True)
-            files = export_atlas(layout, Path(out), one_file)
+            present = [] if one_file else atlas_files_present(layout, out)
+            if present and not self._confirm_replace(present, out):
+                return []
+            files = export_atlas(layout, Path(out), one_file, overwrite=bool(present))
             self._info(f"Wrote {len(files)} PDF file(s) to {Path(files[0]).parent}")
             return files
         return self._busy(work)
+
+    def _confirm_replace(self, present: list, folder: str) -> bool:
+        """Ask before an atlas replaces PDFs already in the folder."""
+        shown = ", ".join(p.name for p in present[:3]) + (" ..." if len(present) > 3 else "")
+        QApplication.restoreOverrideCursor()
+        try:
+            answer = QMessageBox.question(
+                self.iface.mainWindow(), TITLE,
+                f"{len(present)} of these PDFs are already in {folder} ({shown}). Replace them?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+        finally:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        return answer == QMessageBox.StandardButton.Yes
 
     def export_profile(self, hub: str, out: str):
         """The hub's profile layout added to the project, and exported as PDF."""

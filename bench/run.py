@@ -6,7 +6,9 @@ Targets on a 2-core machine: build_pack_s < 15; open_pack_s < 1 and <= 1.3 x ope
 compare_update_ms < 30 (Coventry), compare_update_england_ms < 200 (6,791 neighbourhoods);
 build_pack_england_s < 120, build_pack_england_peak_mb < 2000, open_pack_england_s < 3;
 profile_pdf_s < 5 (Harmony), atlas_pdf_s < 60 (42 neighbourhoods, one PDF), and the profile's
-export step <= 1.2 x layout_export_floor_s (the same layout through a bare QgsLayoutExporter).
+export step <= 1.2 x layout_export_floor_s (the same layout through a bare QgsLayoutExporter;
+the export also flushes and verifies the file: verify_profile_pdf_ms alone);
+add_indicator_preview_s < 1 and add_indicator_preview_peak_mb < 50 for an 8 MB workbook.
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ def layout_figures(pack: Path, out: Path) -> dict:
     """Hub profile and atlas PDFs, and the bare-exporter floor for the profile's layout."""
     from qgis.core import QgsLayoutExporter, QgsProject
 
+    from jsna_profiles.core import verify
     from jsna_profiles.core.compare import ComparePack
     from jsna_profiles.layers.pack import open_pack
     from jsna_profiles.layouts.atlas import atlas_layout
@@ -158,10 +161,36 @@ def layout_figures(pack: Path, out: Path) -> dict:
             lambda: QgsLayoutExporter(layout).exportToPdf(str(out / "floor.pdf"), pdf_settings()), 3),
     }
     figures["profile_export_vs_floor"] = figures["profile_export_s"] / figures["layout_export_floor_s"]
+    figures["verify_profile_pdf_ms"] = 1000 * median_time(lambda: verify.pdf(out / "profile.pdf"), 5)
     atlas = atlas_layout(project, loaded, "deprivation")
     figures["atlas_pdf_s"] = median_time(lambda: export_atlas(atlas, out / "atlas.pdf"), 1)
     project.clear()
     return figures
+
+
+def preview_figures(folder: Path) -> dict:
+    """The add-indicator dialog's preview of a large workbook (synthetic rows, made once)."""
+    import tracemalloc
+
+    from jsna_profiles.builder.add_indicator import preview
+
+    book = folder / "synthetic_8mb.xlsx"
+    if not book.is_file():
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("rates")
+        sheet.append(["code", "name", "numerator", "denominator", "note"])
+        for i in range(160_000):
+            sheet.append([f"E0{i:07d}", f"Synthetic area {i}", i % 97, 1000 + i % 13,
+                          "synthetic test data, not a real indicator"])
+        workbook.save(book)
+    tracemalloc.start()
+    seconds = median_time(lambda: preview(book), 3)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"add_indicator_preview_s": seconds, "add_indicator_preview_peak_mb": peak / 2**20,
+            "add_indicator_preview_book_mb": book.stat().st_size / 2**20}
 
 
 def main() -> int:
@@ -182,6 +211,7 @@ def main() -> int:
     results["open_pack_floor_s"] = median_time(lambda: open_floor(pack), 7)
     results["open_pack_vs_floor"] = results["open_pack_s"] / results["open_pack_floor_s"]
     results.update(layout_figures(pack, pack.parent))
+    results.update(preview_figures(pack.parent))
     coventry = compare_update_ms(pack)
     results["compare_load_s"] = coventry["load_s"]
     results["compare_update_ms"] = coventry["update_ms"]

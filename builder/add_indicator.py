@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +18,10 @@ import pandas as pd
 from ..core import aggregate, schema
 from ..core.compare import unit_multiplier
 from ..core.errors import JsnaInputError
-from ..core.packfile import connect_read_only, copy_database
-from .sources import LAST_LSOA_2011_CODE, BuildReport, to_number
+from ..core.files import flush_to_disk, temporary_beside, write_error
+from ..core.names import check_plain_text
+from ..core.packfile import check_database, connect_read_only, copy_database, remove_database
+from .sources import LAST_LSOA_2011_CODE, BuildReport, read_csv_text, to_number
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 LOCAL_DOMAIN = "Local indicators"
@@ -60,31 +61,39 @@ class IndicatorTable:
             raise JsnaInputError(f"Polarity must be one of: {', '.join(schema.POLARITIES)}")
         if not self.source.strip():
             raise JsnaInputError("Name the indicator's source: every figure carries it to print")
+        for what in ("title", "period", "unit", "domain", "source", "licence"):
+            check_plain_text(getattr(self, what), f"The indicator's {what}")
 
 
-def read_any_table(path: Path, sheet: str = "") -> pd.DataFrame:
-    """Every column as text: CSV (UTF-8, or Windows cp1252), XLSX, or a layer OGR can read."""
+# OGR drivers a user's table may be read with: none of them reaches out to other files or the
+# network (a .vrt can name any file or URL; GML can fetch schemas; SQLite can open VirtualOGR).
+TABLE_DRIVERS = ("GPKG", "ESRI Shapefile", "GeoJSON", "FlatGeobuf", "MapInfo File", "ODS",
+                 "XLSX", "KML")
+REFUSED_SUFFIXES = (".vrt", ".xml", ".gfs", ".gml", ".ovf", ".sqlite", ".db")
+
+
+def read_any_table(path: Path, sheet: str = "", rows: int | None = None) -> pd.DataFrame:
+    """Every column as text: CSV (UTF-8, or Windows cp1252), XLSX, or a layer OGR can read;
+    ``rows``: only the first rows (a preview reads no more than it shows)."""
     path = Path(path)
     if not path.is_file():
         raise JsnaInputError(f"File not found: {path}")
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".txt"):
-            try:
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            except UnicodeDecodeError:
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp1252")
-        elif suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str).fillna("")
-        else:
-            import geopandas as gpd
-
-            frame = pd.DataFrame(gpd.read_file(path).drop(columns="geometry", errors="ignore"))
-            frame = frame.astype(str).replace({"None": "", "nan": ""})
-    except JsnaInputError:
-        raise
-    except Exception as exc:  # pandas, openpyxl and fiona each raise their own kinds
-        raise JsnaInputError(f"{path.name}: cannot be read as a table ({exc})") from None
+    if suffix in REFUSED_SUFFIXES:
+        raise JsnaInputError(f"{path.name}: a {suffix} file can point at other files or web "
+                             "addresses, so it is not read; save the table as CSV, XLSX or "
+                             "GeoPackage")
+    if suffix in (".csv", ".txt"):
+        frame = read_csv_text(path, nrows=rows)
+    else:
+        try:
+            frame = _xlsx_frame(path, sheet, rows) if suffix in (".xlsx", ".xlsm") \
+                else _ogr_frame(path, rows)
+        except JsnaInputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - openpyxl, defusedxml and fiona each raise their own
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise JsnaInputError(f"{path.name}: cannot be read as a table ({reason})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     unnamed = [c for c in frame.columns if c.startswith("Unnamed:")]
     if unnamed and len(unnamed) >= len(frame.columns) / 2:
@@ -93,10 +102,52 @@ def read_any_table(path: Path, sheet: str = "") -> pd.DataFrame:
     return frame
 
 
+def _xlsx_frame(path: Path, sheet: str, rows: int | None) -> pd.DataFrame:
+    """The sheet's cells as text, read in openpyxl's streaming mode through defusedxml (a
+    workbook's XML cannot expand entities or reach other files)."""
+    import openpyxl
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:
+        raise JsnaInputError("Reading XLSX files safely needs the Python package defusedxml; "
+                             "install it, or save the table as CSV")
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        if sheet and sheet not in book.sheetnames:
+            raise JsnaInputError(f"{path.name}: no sheet called '{sheet}' (sheets: "
+                                 f"{', '.join(book.sheetnames)})")
+        cells = book[sheet] if sheet else book.worksheets[0]
+        limit = None if rows is None else rows + 1
+        table = [["" if v is None else str(v) for v in row]
+                 for row in cells.iter_rows(max_row=limit, values_only=True)]
+    finally:
+        book.close()
+    if not table:
+        raise JsnaInputError(f"{path.name}: the sheet is empty")
+    width = max(len(row) for row in table)
+    header = [name or f"Unnamed: {i}" for i, name in
+              enumerate(table[0] + [""] * (width - len(table[0])))]
+    return pd.DataFrame([row + [""] * (width - len(row)) for row in table[1:]], columns=header,
+                        dtype=str)
+
+
+def _ogr_frame(path: Path, rows: int | None) -> pd.DataFrame:
+    """A table or layer through OGR, with only the drivers that read one file, and GDAL's
+    network access off."""
+    import fiona
+    import geopandas as gpd
+
+    with fiona.Env(CPL_VSIL_CURL_ALLOWED_EXTENSIONS=".jsna-no-network",
+                   GDAL_HTTP_TIMEOUT="1", GDAL_HTTP_MAX_RETRY="0"):
+        layer = gpd.read_file(path, rows=rows, enabled_drivers=list(TABLE_DRIVERS))
+    frame = pd.DataFrame(layer.drop(columns="geometry", errors="ignore"))
+    return frame.astype(str).replace({"None": "", "nan": ""})
+
+
 def preview(path: Path, rows: int = 5, sheet: str = "") -> tuple[list[str], list[list[str]]]:
     """Column names and the first rows, for the mapping dialog."""
-    frame = read_any_table(path, sheet)
-    return list(frame.columns), frame.head(rows).astype(str).values.tolist()
+    frame = read_any_table(path, sheet, rows)
+    return list(frame.columns), frame.astype(str).values.tolist()
 
 
 @dataclass
@@ -227,10 +278,11 @@ def add_indicator(pack: Path, spec: IndicatorTable) -> BuildReport:
     pack = Path(pack)
     if not pack.is_file():
         raise JsnaInputError(f"Data pack not found: {pack}")
+    if Path(spec.path).exists() and os.path.samefile(spec.path, pack):
+        raise JsnaInputError(f"The table {Path(spec.path).name} is the data pack itself; choose "
+                             "the table that holds the indicator")
     rows, match, report = prepare(spec, pack)
-    handle, name = tempfile.mkstemp(prefix=f".{pack.stem}-", suffix=".gpkg", dir=pack.parent)
-    os.close(handle)
-    tmp = Path(name)
+    tmp = temporary_beside(pack, ".gpkg")
     try:
         copy_database(pack, tmp)
         db = sqlite3.connect(tmp)
@@ -240,13 +292,17 @@ def add_indicator(pack: Path, spec: IndicatorTable) -> BuildReport:
                 _write(db, spec, rows, match, report)
         finally:
             db.close()
+        check_database(tmp)
+        flush_to_disk(tmp)
         os.chmod(tmp, pack.stat().st_mode & 0o777)
         if Path(f"{pack}-wal").exists():
             raise JsnaInputError(f"{pack.name} is open for editing elsewhere (QGIS or another "
                                  "program); close its layers and try again")
         os.replace(tmp, pack)
+    except (OSError, sqlite3.Error) as exc:
+        raise write_error(exc, pack) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_database(tmp)
     return report
 
 
@@ -300,8 +356,10 @@ def _write(db: sqlite3.Connection, spec: IndicatorTable, rows: pd.DataFrame, mat
                    f"VALUES ({placeholders})",
                    [tuple(None if pd.isna(v) else v for v in row)
                     for row in values.itertuples(index=False)])
-    value_type = "proportion" if spec.numerator_column and scale > 1 else \
-        "rate" if spec.numerator_column else "score"
+    # a percentage of its denominator is a proportion (Wilson); "per 1,000" and other crude
+    # rates are rates (Byar)
+    value_type = ("proportion" if spec.unit.strip().startswith("%") else "rate") \
+        if spec.numerator_column else "score"
     catalogue_row = {
         "indicator_id": spec.indicator_id, "title": spec.title, "domain": spec.domain,
         "unit": spec.unit, "polarity": spec.polarity, "value_type": value_type,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
-import tempfile
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from shapely.geometry import Point
 
 from ..core import aggregate, catalogue, schema
 from ..core.errors import JsnaInputError
+from ..core.files import LOW_SPACE, flush_to_disk, space_left, temporary_beside, write_error
+from ..core.packfile import check_database, is_pack, remove_database
 from . import grid, hubs, indicators
 from .geometry import read_boundaries
 from .sources import (
@@ -22,6 +25,7 @@ from .sources import (
     PlaceConfig,
     check_lsoa_2011,
     read_table,
+    refuse_expression_text,
     report_unmatched,
     source_path,
     to_number,
@@ -214,32 +218,83 @@ def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     frame.to_file(path, layer=layer, driver="GPKG")
 
 
+def _write_errors() -> tuple:
+    """What SQLite, fiona and GDAL raise when a write fails (a full disk among the causes)."""
+    from fiona.errors import FionaError
+
+    errors = (OSError, sqlite3.Error, RuntimeError, FionaError)
+    try:
+        from fiona._err import CPLE_BaseError  # GDAL's own errors, as fiona passes them on
+    except ImportError:
+        return errors
+    return (*errors, CPLE_BaseError)
+
+
 def write_pack(out: Path, layers: list, tables: Callable[[Path], list],
                with_styles: bool = True) -> None:
     """Write a pack to a temporary GeoPackage beside ``out``, then put it in ``out``'s place.
 
     ``layers``: (GeoDataFrame, name); ``tables(tmp)``: (DataFrame, name) attribute tables,
     made once the layers are written (so grids can go in first). The catalogue is added here.
+    Only a pack is ever replaced; a write that fails (a full disk) leaves ``out`` as it was.
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".gpkg", dir=out.parent)
-    os.close(handle)
-    tmp = Path(name)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise JsnaInputError(f"Cannot make the folder {out.parent}: {exc.strerror}") from None
+    if out.exists() and not is_pack(out):
+        raise JsnaInputError(f"{out} exists and is not a JSNA data pack; a pack is never written "
+                             "over another file: choose another name")
+    for frame, layer in layers:  # whatever the sources were, no pack carries "[%"
+        refuse_expression_text(frame.drop(columns="geometry"), f"the pack's {layer} table")
+    tmp = temporary_beside(out, ".gpkg")
     tmp.unlink()
     try:
-        for frame, layer in layers:
-            _write_layer(frame, tmp, layer)
-        catalogue_rows = pd.DataFrame([ind.as_row() for ind in catalogue.CATALOGUE])
-        write_table(catalogue_rows[list(schema.CATALOGUE_COLUMNS)], tmp, schema.CATALOGUE)
-        for frame, table in tables(tmp):
-            write_table(frame.reset_index(drop=True), tmp, table)
-        if with_styles:
-            from ..layers.pack_styles import save_default_styles
-            save_default_styles(tmp)
+        with _unraisable_held():
+            _write_contents(tmp, layers, tables, with_styles)
+        check_database(tmp)
+        flush_to_disk(tmp)
         os.replace(tmp, out)
+    except (*_write_errors(), JsnaInputError) as exc:
+        if isinstance(exc, JsnaInputError) and space_left(out.parent) >= LOW_SPACE:
+            raise
+        raise write_error(exc, out) from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        remove_database(tmp)
+
+
+def _write_contents(tmp: Path, layers: list, tables: Callable[[Path], list],
+                    with_styles: bool) -> None:
+    for frame, layer in layers:
+        _write_layer(frame, tmp, layer)
+    catalogue_rows = pd.DataFrame([ind.as_row() for ind in catalogue.CATALOGUE])
+    write_table(catalogue_rows[list(schema.CATALOGUE_COLUMNS)], tmp, schema.CATALOGUE)
+    for frame, table in tables(tmp):
+        if table != schema.PACK_INFO:  # build warnings quote the source files as they are
+            refuse_expression_text(frame, f"the pack's {table} table")
+        write_table(frame.reset_index(drop=True), tmp, table)
+    if with_styles:
+        from ..layers.pack_styles import save_default_styles
+        save_default_styles(tmp)
+
+
+@contextlib.contextmanager
+def _unraisable_held():
+    """After a failed write, GDAL (through fiona's Cython code) prints follow-up errors as
+    tracebacks on stderr, through sys.excepthook and sys.unraisablehook; they are held, and
+    shown only if the write succeeds (the failure itself gets its one-line message)."""
+    held, hooks = [], (sys.excepthook, sys.unraisablehook)
+    sys.excepthook = lambda *exc_info: held.append((hooks[0], exc_info))
+    sys.unraisablehook = lambda unraisable: held.append((hooks[1], (unraisable,)))
+    try:
+        yield
+    except BaseException:
+        raise
+    else:
+        for hook, arguments in held:
+            hook(*arguments)
+    finally:
+        sys.excepthook, sys.unraisablehook = hooks
 
 
 def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import JsnaInputError
+from ..core.names import EXPRESSION_MARK, check_plain_text
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULT_PLACE_CONFIG = CONFIG_DIR / "coventry.json"
@@ -67,17 +68,33 @@ def source_path(sources: Path, config: PlaceConfig, role: str) -> Path:
     return path
 
 
+def read_csv_text(path: Path, **options) -> pd.DataFrame:
+    """A CSV with every cell as text, in UTF-8 (Excel's "CSV UTF-8") or Windows-1252 (Excel's
+    plain "CSV" in England); anything else is a clear error, not a traceback."""
+    path = Path(path)
+    try:
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                               **options)
+        except UnicodeDecodeError:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp1252",
+                               **options)
+    except UnicodeDecodeError as exc:
+        raise JsnaInputError(f"{path.name}: neither UTF-8 nor Windows-1252 text (byte "
+                             f"0x{exc.object[exc.start]:02x} at position {exc.start:,}); save it "
+                             "as \"CSV UTF-8\"") from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise JsnaInputError(f"{path.name}: cannot be read as CSV ({' '.join(str(exc).split())})") \
+            from None
+
+
 def read_table(path: Path, columns: list[str], code_column: str,
                unique_by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a CSV as text, check the named columns exist and each code (with ``unique_by``) is
     on one row only."""
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp1252")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise JsnaInputError(f"{path.name}: cannot be read as CSV ({exc})") from exc
+    frame = read_csv_text(path)
     frame.columns = [str(c).strip() for c in frame.columns]
+    refuse_expression_text(frame, path.name)
     missing = [c for c in columns + [code_column] if c not in frame.columns]
     if missing:
         raise JsnaInputError(
@@ -111,6 +128,17 @@ def to_number(frame: pd.DataFrame, column: str, code_column: str, path: Path,
         raise JsnaInputError(f"{path.name}: column '{column}' has a non-finite value for "
                              f"{frame.at[row, code_column]}")
     return numbers
+
+
+def refuse_expression_text(frame: pd.DataFrame, where: str) -> None:
+    """No text read from a source may hold "[%" (QGIS would evaluate it in print layouts)."""
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        text = frame[column].astype(str)
+        marked = text[text.str.contains(EXPRESSION_MARK, regex=False)]
+        if len(marked):
+            check_plain_text(marked.iloc[0], f"{where}: the {column}")
 
 
 def check_lsoa_2011(codes: pd.Series, path: Path) -> None:

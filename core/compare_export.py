@@ -7,8 +7,9 @@ import io
 from pathlib import Path
 
 from . import statistics as st
+from . import verify
 from .compare import LONG_COLUMNS, CompareTable
-from .files import replace_atomically
+from .files import write_bytes_atomically
 from .formatting import format_value
 
 # Fingertips' significance colours: (fill, text).
@@ -41,14 +42,30 @@ def grid(table: CompareTable) -> list[list[str]]:
     return rows
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """Text a spreadsheet will not run as a formula: names and titles come from outside, and
+    "=HYPERLINK(...)" or "@SUM(...)" must stay text. Numbers ("-1.5", "-2%") are left as they
+    are; other text starting with = + - @ tab or CR gets a leading apostrophe (OWASP's advice)."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value.replace(",", "").removesuffix("%"))
+        return value
+    except ValueError:
+        return "'" + value
+
+
 def to_tsv(table: CompareTable) -> str:
     """Tab-separated text: pastes into Excel and Word as a table."""
-    return "\n".join("\t".join(_clean(v) for v in row) for row in grid(table)) + "\n"
+    return "\n".join("\t".join(_clean(inert(v)) for v in row) for row in grid(table)) + "\n"
 
 
 def to_html(table: CompareTable) -> str:
     """The same grid as an HTML table with significance colours: Word pastes it as a table."""
-    rows = grid(table)
+    rows = [[inert(v) for v in row] for row in grid(table)]
     head = "".join(f"<th>{_escape(h)}</th>" for h in rows[0])
     body = []
     for ind, row in zip(table.indicators, rows[1:]):
@@ -76,14 +93,13 @@ def csv_text(table: CompareTable) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=LONG_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(table.long_rows())
+    writer.writerows({k: inert(v) for k, v in row.items()} for row in table.long_rows())
     return buffer.getvalue()
 
 
 def write_csv(table: CompareTable, path: str | Path) -> Path:
     """UTF-8 with a byte-order mark, so Excel reads names like "Naul's Mill" and dashes right."""
-    text = csv_text(table)
-    return replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8-sig"))
+    return write_bytes_atomically(path, csv_text(table).encode("utf-8-sig"))
 
 
 def write_xlsx(table: CompareTable, path: str | Path) -> Path:
@@ -131,4 +147,18 @@ def write_xlsx(table: CompareTable, path: str | Path) -> Path:
     sources.append(["Indicator", "Period", "Source", "Licence", "Attribution"])
     for ind in table.indicators:
         sources.append([ind.title, ind.period, ind.source, ind.licence, ind.attribution])
-    return replace_atomically(path, lambda tmp: book.save(tmp))
+    for worksheet in book.worksheets:
+        _text_not_formulas(worksheet)
+    buffer = io.BytesIO()  # made in memory: a failed write cannot leave openpyxl half-way
+    book.save(buffer)
+    data = buffer.getvalue()
+    verify.zip_archive(io.BytesIO(data), ("[Content_Types].xml", "xl/worksheets/sheet3.xml"))
+    return write_bytes_atomically(path, data)
+
+
+def _text_not_formulas(sheet) -> None:
+    """openpyxl makes any text starting with '=' a formula: keep every such cell as text."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"

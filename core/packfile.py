@@ -8,13 +8,18 @@ creates -wal/-shm files or takes locks beside the user's file.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
+
+from . import schema
 
 
 def connect_read_only(path: str | Path) -> sqlite3.Connection:
-    path = Path(path)
+    """``path`` as an SQLite file URI: characters such as '#', '?' and '%' in folder names are
+    percent-encoded, so the URI names exactly this file (never a shortened path)."""
+    path = Path(path).absolute()
     immutable = "" if Path(f"{path}-wal").exists() else "&immutable=1"
-    return sqlite3.connect(f"file:{path}?mode=ro{immutable}", uri=True)
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro{immutable}", uri=True)
 
 
 def copy_database(source: str | Path, target: str | Path) -> None:
@@ -24,3 +29,31 @@ def copy_database(source: str | Path, target: str | Path) -> None:
         writer.execute("PRAGMA journal_mode=DELETE")
     reader.close()
     writer.close()
+
+
+def check_database(path: str | Path) -> None:
+    """Raise sqlite3.DatabaseError unless SQLite finds the file whole (before it replaces a
+    pack: a write that failed half-way must not pass)."""
+    db = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+    try:
+        result = db.execute("PRAGMA quick_check").fetchone()[0]
+    finally:
+        db.close()
+    if result != "ok":
+        raise sqlite3.DatabaseError(f"the database is damaged ({result})")
+
+
+def is_pack(path: str | Path) -> bool:
+    """True for a JSNA data pack (a GeoPackage with our pack_info table)."""
+    try:
+        with closing(connect_read_only(path)) as db:
+            return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (schema.PACK_INFO,)).fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
+def remove_database(path: str | Path) -> None:
+    """Delete an SQLite file and the journal files SQLite or GDAL may have left beside it."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

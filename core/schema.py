@@ -20,6 +20,8 @@ PACK_INFO = "pack_info"
 
 REQUIRED_LAYERS = (SMALL_AREAS, NEIGHBOURHOODS, HUBS, CITY, CATALOGUE, VALUES, PACK_INFO)
 BACKGROUND_GRID_PREFIX = "background_"
+# A grid table's whole name: background_<pollutant>_<year> (also its .qml file name on export).
+BACKGROUND_GRID_NAME = r"^background_[a-z0-9]{1,12}_[0-9]{4}$"
 
 # Geography levels used in the values table.
 LEVEL_SMALL_AREA = "small_area"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,10 @@ def inspect_pack(path: str | Path) -> PackContents:
     finally:
         gdal.PopErrorHandler()
     grids = [g for g in (info.get("background_grids") or "").split(",") if g]
+    strange = [g for g in grids if not re.match(schema.BACKGROUND_GRID_NAME, g)]
+    if strange:
+        raise JsnaInputError(f"{path.name}: the pack names a background grid '{strange[0]}', "
+                             "which is not a grid table's name; rebuild it with 'jsna build-pack'")
     register_pack_indicators(catalogue_rows)
     return PackContents(path, info.get("place") or path.stem, info, tables, grids)
 
@@ -146,6 +151,10 @@ def open_pack(path: str | Path, project: QgsProject | None = None) -> LoadedPack
             continue
         title = LAYER_TITLES[table].format(place=contents.place)
         layer = QgsVectorLayer(f"{resolved}|layername={table}", title, "ogr")
+        if not layer.isValid() and "%" in str(resolved):
+            # GDAL 3.6 opens read-only GeoPackages through an SQLite URI that decodes "%41"
+            raise JsnaInputError(f"QGIS cannot open a GeoPackage whose path has '%' in it "
+                                 f"({resolved}); rename that folder or file, or move the pack")
         if not layer.isValid():
             raise JsnaInputError(f"{contents.path.name}: layer '{table}' cannot be opened")
         styles.set_role(layer, table)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from qgis.core import QgsProject
 
-from ..core import schema
+from ..core import schema, verify
 from ..core.errors import JsnaInputError
+from ..core.files import inside, replace_atomically
 from . import styles
 from .pack import open_pack
 from .themes import apply_theme
@@ -69,18 +70,20 @@ def save_default_styles(pack_path: Path) -> None:
 
 
 def export_qml(pack_path: Path, out_dir: Path) -> list[Path]:
-    """Write each layer's default style from the pack as ``<layer>.qml`` in ``out_dir``."""
+    """Write each layer's default style from the pack as ``<layer>.qml`` in ``out_dir`` (and
+    nowhere else, whatever the pack calls its layers)."""
     project = QgsProject()
     try:
         pack = open_pack(pack_path, project)
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
         for role, layer in pack.layers.items():
-            target = out_dir / f"{role}.qml"
-            message, ok = layer.saveNamedStyle(str(target))
-            if not ok:
-                raise JsnaInputError(f"Could not write {target}: {message}")
-            written.append(target)
+            def write(tmp: Path, layer=layer, role=role) -> None:
+                message, ok = layer.saveNamedStyle(str(tmp))
+                if not ok:
+                    raise JsnaInputError(f"Could not write {role}.qml: {message}")
+            written.append(replace_atomically(inside(out_dir, f"{role}.qml"), write,
+                                              lambda tmp: verify.xml_document(tmp, "qgis")))
     finally:
         project.clear()
     return written

@@ -33,7 +33,7 @@ def atlas_layout(project: QgsProject, pack: LoadedPack, theme: str, hub: str | N
         project, f"{pack.contents.place} {scope} neighbourhoods {heading} atlas"))
     items.set_page(layout, 0, spec.paper)
     with theme_styles(pack, theme, spec.level, **spec.options) as (title, styles):
-        main = report_page(layout, 0, pack, spec, title, styles, area_label='[% "name" %]')
+        main = report_page(layout, 0, pack, spec, title, styles, atlas=True)
     main.setAtlasDriven(True)
     main.setAtlasScalingMode(QgsLayoutItemMap.AtlasScalingMode.Auto)
     main.setAtlasMargin(0.35)

@@ -6,27 +6,27 @@ JsnaInputError with a message a planner can act on.
 
 from __future__ import annotations
 
-import re
+import os
 from pathlib import Path
 
 from qgis.core import Qgis, QgsLayoutExporter, QgsPrintLayout, QgsRenderContext
 
+from ..core import verify
 from ..core.errors import JsnaInputError
-from ..core.files import replace_atomically
+from ..core.files import (
+    distinct_file_names,
+    refuse_database,
+    replace_atomically,
+    same_name_key,
+    temporary_beside,
+    write_error,
+    written_beside,
+)
 
 FORMATS = ("pdf", "png", "svg")
 # QGIS 3.22 names it on QgsRenderContext; later versions on Qgis.
 ALWAYS_TEXT = (Qgis.TextRenderFormat.AlwaysText if hasattr(Qgis, "TextRenderFormat")
                else QgsRenderContext.TextRenderFormat.TextFormatAlwaysText)
-NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
-
-def safe_file_name(name: str) -> str:
-    """A name usable as a file name on Windows, macOS and Linux; quotes and '&' stay."""
-    cleaned = NOT_IN_FILE_NAMES.sub("-", name).strip(" .")
-    if not any(c.isalnum() for c in cleaned):
-        raise JsnaInputError(f"'{name}' cannot be turned into a file name")
-    return cleaned
 
 
 def _check(result, path: Path) -> None:
@@ -83,56 +83,117 @@ def export_layout(layout: QgsPrintLayout, out: str | Path, fmt: str | None = Non
                 _check(exporter.exportToSvg(str(tmp), settings), tmp)
         finally:
             gdal.PopErrorHandler()
-    return replace_atomically(out, write)
+    return replace_atomically(out, write, verify.by_format(fmt))
 
 
 def export_atlas(layout: QgsPrintLayout, out: str | Path, one_file: bool = True,
-                 dpi: int = 150) -> list[Path]:
+                 dpi: int = 150, overwrite: bool = False) -> list[Path]:
     """An atlas as one multi-page PDF at ``out``, or one PDF per feature in the folder ``out``,
-    named after the feature's page name. On failure no file is written or changed."""
-    atlas = layout.atlas()
-    if not atlas.enabled() or atlas.coverageLayer() is None:
-        raise JsnaInputError("This layout has no atlas")
+    named after the feature's page name (files already there are replaced only when
+    ``overwrite`` is given). On failure no file is written or changed."""
+    atlas = _begin_atlas(layout)
     out = Path(out)
-    if not atlas.beginRender():
-        raise JsnaInputError("The atlas has no pages: its coverage layer has no features")
     try:
-        if atlas.count() == 0:
-            raise JsnaInputError("The atlas has no pages: its coverage layer has no features")
         if one_file:
             def write(tmp: Path) -> None:
                 result, error = QgsLayoutExporter.exportToPdf(atlas, str(tmp), pdf_settings(dpi))
                 _check(result, tmp)
-            return [replace_atomically(out, write)]
+            return [replace_atomically(out, write, verify.pdf)]
         if not out.is_dir():
             raise JsnaInputError(f"Folder not found: {out}")
-        names = [safe_file_name(atlas.nameForPage(i)) for i in range(atlas.count())]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise JsnaInputError(f"Two pages would both be called '{duplicates[0]}.pdf'")
-        return _export_pages(layout, out, names, dpi)
+        names = distinct_file_names([atlas.nameForPage(i) for i in range(atlas.count())])
+        targets = _page_targets(out, names, overwrite)
+        return _export_pages(layout, targets, dpi)
     finally:
         atlas.endRender()
 
 
-def _export_pages(layout: QgsPrintLayout, folder: Path, names: list[str], dpi: int) -> list[Path]:
-    """Every page to a temporary file first; only when all are written are they renamed."""
+def _begin_atlas(layout: QgsPrintLayout):
+    atlas = layout.atlas()
+    if not atlas.enabled() or atlas.coverageLayer() is None:
+        raise JsnaInputError("This layout has no atlas")
+    if not atlas.beginRender() or atlas.count() == 0:
+        atlas.endRender()
+        raise JsnaInputError("The atlas has no pages: its coverage layer has no features")
+    return atlas
+
+
+def atlas_files_present(layout: QgsPrintLayout, folder: str | Path) -> list[Path]:
+    """The files in ``folder`` a per-neighbourhood export would replace (to ask first)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    atlas = _begin_atlas(layout)
+    try:
+        names = distinct_file_names([atlas.nameForPage(i) for i in range(atlas.count())])
+    finally:
+        atlas.endRender()
+    present = {same_name_key(p.name): p for p in folder.iterdir()}
+    return [present[key] for key in (same_name_key(f"{n}.pdf") for n in names) if key in present]
+
+
+def _page_targets(folder: Path, names: list[str], overwrite: bool) -> list[Path]:
+    """Where each page goes; files already there (by any spelling a case-insensitive system
+    would take for the same file) are replaced only when ``overwrite`` is given."""
+    present = {same_name_key(p.name): p for p in folder.iterdir()}
+    targets = []
+    for name in names:
+        existing = present.get(same_name_key(f"{name}.pdf"))
+        if existing is None:
+            targets.append(folder / f"{name}.pdf")
+            continue
+        if existing.is_dir():
+            raise JsnaInputError(f"A folder called {existing.name} is in the way in {folder}")
+        refuse_database(existing)
+        if not overwrite:
+            clashes = [n for n in names if same_name_key(f"{n}.pdf") in present]
+            raise JsnaInputError(
+                f"{len(clashes)} of the {len(names)} files are already in {folder} (e.g. "
+                f"{existing.name}); choose an empty folder, or allow replacing them")
+        targets.append(existing)
+    return targets
+
+
+def _export_pages(layout: QgsPrintLayout, targets: list[Path], dpi: int) -> list[Path]:
+    """Every page to a checked temporary file first; only when all are written do they take
+    their places, and if one cannot, the files already moved are put back as they were."""
     atlas = layout.atlas()
     temps: list[Path] = []
+
+    def page(tmp: Path) -> None:
+        _check(QgsLayoutExporter(layout).exportToPdf(str(tmp), pdf_settings(dpi)), tmp)
     try:
-        for i, name in enumerate(names):
+        for i, target in enumerate(targets):
             atlas.seekTo(i)
-            tmp = folder / f".{name}.partial.pdf"
-            temps.append(tmp)
-            try:
-                _check(QgsLayoutExporter(layout).exportToPdf(str(tmp), pdf_settings(dpi)), tmp)
-            except PermissionError as exc:
-                raise JsnaInputError(f"Cannot write {name}.pdf in {folder}: {exc.strerror}") \
-                    from None
-        targets = [folder / f"{name}.pdf" for name in names]
-        for tmp, target in zip(temps, targets):
-            tmp.replace(target)
+            temps.append(written_beside(target, page, verify.pdf))
+        _put_in_place(temps, targets)
         return targets
     finally:
         for tmp in temps:
             tmp.unlink(missing_ok=True)
+
+
+def _put_in_place(temps: list[Path], targets: list[Path]) -> None:
+    """Rename each temporary file to its target, keeping the old files aside until all are in
+    place; on any failure, every target is as it was before."""
+    kept: list[tuple[Path, Path]] = []  # (old file moved aside, its place)
+    placed: list[Path] = []
+    try:
+        for tmp, target in zip(temps, targets):
+            if target.exists():
+                os.chmod(tmp, target.stat().st_mode & 0o777)
+                aside = temporary_beside(target, ".old")
+                os.replace(target, aside)
+                kept.append((aside, target))
+            os.replace(tmp, target)
+            placed.append(target)
+    except (OSError, JsnaInputError) as exc:
+        for target in placed:
+            target.unlink(missing_ok=True)
+        for aside, target in kept:
+            os.replace(aside, target)
+        if isinstance(exc, JsnaInputError):
+            raise
+        raise write_error(exc, targets[len(placed)]) from None
+    for aside, _target in kept:
+        aside.unlink(missing_ok=True)

@@ -3,6 +3,7 @@ north arrows and locator insets, all placed in millimetres."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
+    QgsExpression,
     QgsFillSymbol,
     QgsLayoutItemLabel,
     QgsLayoutItemLegend,
@@ -19,11 +21,13 @@ from qgis.core import (
     QgsLayoutPoint,
     QgsLayoutSize,
     QgsLegendStyle,
+    QgsMapLayerLegendUtils,
     QgsPrintLayout,
     QgsProject,
     QgsRectangle,
     QgsUnitTypes,
 )
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QFont
 
 from ..core.errors import JsnaInputError
@@ -34,6 +38,19 @@ PAPER_SIZES = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}  # portrait width, he
 ORIENTATIONS = ("landscape", "portrait")
 MARGIN = 10.0
 FONT = "DejaVu Sans"
+# What QGIS evaluates in layout label and legend text: expressions between [% and %], and
+# $CURRENT_DATE in labels.
+EVALUATED = re.compile(r"\[%|\$(?=CURRENT_DATE)")
+
+
+def literal(text: str) -> str:
+    """``text`` as QGIS will show it in a layout label or legend, never evaluated.
+
+    Names come from lookups, packs and downloaded files: a hub called "Mosaic [% env('X') %]"
+    must print those characters, not run them. Each "[%" (and the "$" of "$CURRENT_DATE")
+    becomes an expression whose value is those same characters.
+    """
+    return EVALUATED.sub(lambda m: f"[% {QgsExpression.quotedString(m.group())} %]", text)
 
 
 @dataclass(frozen=True)
@@ -99,11 +116,14 @@ def place(item, x: float, y: float, w: float, h: float, page: int = 0) -> None:
 
 
 def label(layout: QgsPrintLayout, item_id: str, text: str, box: tuple, size: float,
-          page: int = 0, bold: bool = False, colour: str = "#000000",
-          html: bool = False) -> QgsLayoutItemLabel:
+          page: int = 0, bold: bool = False, colour: str = "#000000", html: bool = False,
+          field_before: str = "") -> QgsLayoutItemLabel:
+    """A text item showing ``text`` as written; ``field_before`` names a field of the atlas
+    feature whose value is shown first (an atlas page's neighbourhood name)."""
     item = QgsLayoutItemLabel(layout)
     item.setId(item_id)
-    item.setText(text)
+    field = f"[% {QgsExpression.quotedColumnRef(field_before)} %]" if field_before else ""
+    item.setText(field + literal(text))
     if html:
         item.setMode(QgsLayoutItemLabel.Mode.ModeHtml)
     font = QFont(FONT)
@@ -149,9 +169,13 @@ def map_item(layout: QgsPrintLayout, item_id: str, layers: list, extent: QgsRect
     return item
 
 
+# Where legend text breaks into lines: a character no name holds, so that "a | b" stays whole.
+LEGEND_WRAP = "\u2029"
+
+
 def wrap(text: str, width: int) -> str:
-    """Break a legend entry into lines (the legend's wrap character is '|')."""
-    return "|".join(textwrap.wrap(text, width)) or text
+    """Break a legend entry into lines."""
+    return LEGEND_WRAP.join(textwrap.wrap(text, width)) or text
 
 
 def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple], box: tuple,
@@ -166,9 +190,16 @@ def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple
     root = item.model().rootGroup()
     root.clear()
     characters = int(40 * box[2] / 90)
-    for layer, title in entries:  # a label for this legend only; the layer keeps its name
-        root.addLayer(layer).setCustomProperty("legend/title-label", wrap(title, characters))
-    item.setWrapString("|")
+    model = item.model()
+    for layer, title in entries:  # labels for this legend only; the layer keeps its own
+        node = root.addLayer(layer)
+        node.setCustomProperty("legend/title-label", literal(wrap(title, characters)))
+        for index, legend_node in enumerate(model.layerOriginalLegendNodes(node)):
+            text = legend_node.data(Qt.ItemDataRole.DisplayRole)
+            if text:
+                QgsMapLayerLegendUtils.setLegendNodeUserLabel(node, index, literal(str(text)))
+        model.refreshLayerLegend(node)
+    item.setWrapString(LEGEND_WRAP)
     item.setColumnCount(1)
     item.setResizeToContents(False)
     item.setSymbolHeight(4 * scale)

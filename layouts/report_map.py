@@ -121,19 +121,18 @@ def report_boxes(paper: Paper) -> dict:
 
 
 def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: ReportMap,
-                legend_title: str, styles: dict, area_label: str | None = None):
+                legend_title: str, styles: dict, atlas: bool = False):
     """Lay out one report map on page ``page`` (already sized to ``spec.paper``); returns the map.
 
-    ``area_label`` overrides the title's area name (an atlas passes an expression).
+    In an ``atlas`` the title names each page's neighbourhood.
     """
     paper, s = spec.paper, spec.paper.scale
     extent, default_label = area_extent(pack, spec.extent, spec.area)
-    area_label = area_label or default_label
     indicator = spec.indicator
     heading = THEME_HEADING[spec.theme] or indicator.title.lower()
     boxes = report_boxes(paper)
-    items.label(layout, "title", f"{area_label}: {heading}", boxes["title"], 16 * s, page,
-                bold=True)
+    items.label(layout, "title", f": {heading}" if atlas else f"{default_label}: {heading}",
+                boxes["title"], 16 * s, page, bold=True, field_before="name" if atlas else "")
     city = pack.city_value(indicator.indicator_id)
     compared = (f" · {pack.contents.place} average {format_value(indicator, city)}"
                 if city is not None and indicator.value_type not in ("rank", "decile") else "")

@@ -437,7 +437,8 @@ class ReportMap(JsnaAlgorithm):
 class Atlas(JsnaAlgorithm):
     name_, display = "atlas", "Export an atlas of neighbourhoods"
     help_text = ("A map page per neighbourhood of a hub (or of the whole city), as one PDF, or "
-                 "as one PDF per neighbourhood named after it in a folder.")
+                 "as one PDF per neighbourhood named after it in a folder. PDFs already in the "
+                 "folder are replaced only when asked to; if any page fails, no file changes.")
     main_thread = True  # it styles project layers or draws layouts
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -454,6 +455,8 @@ class Atlas(JsnaAlgorithm):
         self.addParameter(QgsProcessingParameterFolderDestination(
             "FOLDER", "Folder for one PDF per neighbourhood", optional=True,
             createByDefault=False))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "OVERWRITE", "Replace PDFs already in the folder", defaultValue=False))
 
     def execute(self, parameters, context, feedback) -> dict:
         from ..layouts.atlas import atlas_layout
@@ -472,7 +475,9 @@ class Atlas(JsnaAlgorithm):
             self.step(feedback, 30, f"Writing {layout.atlas().count()} pages")
             if per:
                 Path(target).mkdir(parents=True, exist_ok=True)
-            files = export_atlas(layout, Path(target), one_file=not per)
+            files = export_atlas(layout, Path(target), one_file=not per,
+                                 overwrite=self.parameterAsBoolean(parameters, "OVERWRITE",
+                                                                   context))
         return {"OUTPUT" if not per else "FOLDER": target, "FILES": len(files)}
 
 

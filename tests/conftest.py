@@ -32,6 +32,23 @@ def sha256_tree(folder: Path) -> dict:
             for p in sorted(Path(folder).iterdir()) if p.is_file()}
 
 
+def comparison_rows_in_pack(pack: Path, hub: str) -> int:
+    """One comparison row per area and indicator, counted from the pack with SQL (not through
+    the compare core): the hub's neighbourhoods, the hub, the city and England, times the
+    indicators published for neighbourhoods."""
+    import sqlite3
+
+    db = sqlite3.connect(f"{Path(pack).absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        neighbourhoods = db.execute("SELECT COUNT(*) FROM neighbourhoods WHERE hub = ?",
+                                    (hub,)).fetchone()[0]
+        indicators = db.execute("SELECT COUNT(DISTINCT indicator_id) FROM indicator_values "
+                                "WHERE level = 'neighbourhood'").fetchone()[0]
+    finally:
+        db.close()
+    return (neighbourhoods + 3) * indicators
+
+
 @pytest.fixture(scope="session")
 def coventry_pack(tmp_path_factory, qgis_app) -> Path:
     if not SOURCES.is_dir():

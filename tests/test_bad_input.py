@@ -56,6 +56,17 @@ def test_suppressed_cells_are_missing_not_errors(sources_copy, tmp_path):
     rewrite(sources_copy / "coventry_fuel_poverty_2020_lsoa11.csv", ",697,150,", ",697,c,")
     report = build(sources_copy, tmp_path)
     assert any("suppressed" in w and "fuel poverty" in w for w in report.warnings)
+    with sqlite3.connect(tmp_path / "out.gpkg") as db:
+        value = db.execute("SELECT value FROM indicator_values WHERE area_code = 'E01009522' "
+                           "AND indicator_id = 'fuel_poverty'").fetchone()
+        wide = db.execute("SELECT fuel_poverty FROM small_areas WHERE code = 'E01009522'"
+                          ).fetchone()
+        neighbours = db.execute("SELECT COUNT(*) FROM indicator_values WHERE level = "
+                                "'small_area' AND indicator_id = 'fuel_poverty' AND value IS NOT "
+                                "NULL").fetchone()
+    db.close()
+    assert value == (None,) and wide == (None,)  # missing, not 0 and not an error
+    assert neighbours == (194,)  # every other small area keeps its value
 
 
 def test_duplicate_code(sources_copy, tmp_path):

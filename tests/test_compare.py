@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from statsmodels.stats.proportion import proportion_confint
 
+from conftest import comparison_rows_in_pack
 from jsna_profiles import cli
 from jsna_profiles.core import compare as cmp
 from jsna_profiles.core import statistics as st
@@ -80,7 +81,7 @@ def test_cli_writes_a_workbook(capsys, coventry_pack, tmp_path):
     assert cell.value == "35.7%"
     assert cell.fill.fgColor.rgb.endswith("C00000")
     data = list(book["Data"].values)
-    assert len(data) - 1 == len(cmp.ComparePack(coventry_pack).table("Harmony").long_rows())
+    assert len(data) - 1 == comparison_rows_in_pack(coventry_pack, "Harmony")
     assert any("Open Government Licence" in str(r[3]) for r in book["Sources"].values)
 
 

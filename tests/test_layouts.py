@@ -1,5 +1,6 @@
 """Report maps, atlases, the hub profile and templates: items, pages, text and pixels."""
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -25,7 +26,7 @@ from jsna_profiles.core.compare import ComparePack
 from jsna_profiles.core.errors import JsnaInputError
 from jsna_profiles.layers.pack import open_pack
 from jsna_profiles.layouts.atlas import atlas_layout
-from jsna_profiles.layouts.export import export_atlas, export_layout, safe_file_name
+from jsna_profiles.layouts.export import export_atlas, export_layout
 from jsna_profiles.layouts.items import Paper
 from jsna_profiles.layouts.profile import profile_layout
 from jsna_profiles.layouts.report_map import ReportMap, report_layout
@@ -87,8 +88,12 @@ def test_report_map_has_every_item_linked(pack):
     assert "Coventry average 20.3%" in found["subtitle"].text()
     main = found["map"]
     assert isinstance(main, QgsLayoutItemMap) and main.keepLayerStyles()
-    assert main.extent().contains(pack.layer("hubs").getFeature(1).geometry().boundingBox()) or \
-        main.extent().width() < pack.extent.width()
+    hub = next(f for f in pack.layer("hubs").getFeatures() if f["name"] == "Harmony")
+    box, extent = hub.geometry().boundingBox(), main.extent()
+    assert extent.contains(box)  # the whole hub, with a margin no wider than a fifth of it
+    assert min(extent.width() / box.width(), extent.height() / box.height()) < 1.2
+    assert abs(extent.center().x() - box.center().x()) < box.width() * 0.01
+    assert abs(extent.center().y() - box.center().y()) < box.height() * 0.01
     legend = found["legend"]
     assert isinstance(legend, QgsLayoutItemLegend) and legend.linkedMap() is main
     assert legend.legendFilterByMapEnabled()
@@ -210,10 +215,14 @@ def test_bad_outputs_leave_nothing_behind(pack, tmp_path):
 def test_unwritable_folder_and_empty_layer(pack, coventry_pack, tmp_path, monkeypatch):
     layout = report_layout(QgsProject.instance(), pack, ReportMap("fuel_poverty", "city"))
 
-    def refuse(*_args, **_kwargs):
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
+
+    def refuse(path, flags, *args):
+        if flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args)
     with monkeypatch.context() as patch:  # a read-only folder (root ignores chmod, so simulated)
-        patch.setattr("jsna_profiles.core.files.tempfile.mkstemp", refuse)
+        patch.setattr("jsna_profiles.core.files.os.open", refuse)
         with pytest.raises(JsnaInputError, match="Cannot write in .*Permission denied"):
             export_layout(layout, tmp_path / "map.pdf")
     assert list(tmp_path.iterdir()) == []
@@ -238,8 +247,6 @@ def test_bad_choices_are_clear_errors(pack, coventry_pack):
         Paper("Letter", "landscape")
     with pytest.raises(JsnaInputError, match="Unknown indicator"):
         ReportMap("indicator", "city", options={"indicator_id": "nope"})
-    assert safe_file_name('A/B: "C"?') == "A-B- -C--"
-    assert safe_file_name("Naul's Mill & Bishopsgate Green") == "Naul's Mill & Bishopsgate Green"
 
 
 def test_cli_profile_and_atlas(coventry_pack, tmp_path):
@@ -267,6 +274,27 @@ def test_plugin_actions_build_layouts_and_report_errors(plugin, qgis_iface, cove
     files = plugin.export_atlas("air_quality", "Harmony", str(tmp_path / "atlas.pdf"))
     assert files == [tmp_path / "atlas.pdf"] and pdf_pages(files[0]) == 6
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_plugin_asks_before_an_atlas_replaces_files(plugin, coventry_pack, tmp_path,
+                                                   monkeypatch):
+    plugin.open_pack(str(coventry_pack))
+    (tmp_path / "Hillfields.pdf").write_text("the user's own notes")
+    asked = []
+
+    def answer(reply):
+        def confirm(present, folder):
+            asked.append(sorted(p.name for p in present))
+            return reply
+        return confirm
+    monkeypatch.setattr(plugin, "_confirm_replace", answer(False))
+    assert plugin.export_atlas("fuel_poverty", "Harmony", str(tmp_path), one_file=False) == []
+    assert asked == [["Hillfields.pdf"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Hillfields.pdf"]
+    assert (tmp_path / "Hillfields.pdf").read_text() == "the user's own notes"
+    monkeypatch.setattr(plugin, "_confirm_replace", answer(True))
+    files = plugin.export_atlas("fuel_poverty", "Harmony", str(tmp_path), one_file=False)
+    assert len(files) == 6 and pdf_pages(tmp_path / "Hillfields.pdf") == 1
 
 
 def test_dialogs_turn_choices_into_requests(qgis_app):

@@ -18,6 +18,7 @@ from qgis.core import (
     QgsProject,
 )
 
+from conftest import comparison_rows_in_pack
 from jsna_profiles.core.compare import ComparePack
 
 ALGORITHMS = {"jsna:buildpack", "jsna:buildnational", "jsna:addindicator", "jsna:stylelayer",
@@ -71,7 +72,7 @@ def test_compare_to_table_and_csv(processing, coventry_pack, tmp_path):
     result = processing.run("jsna:compare", {"PACK": str(coventry_pack), "HUB": "Harmony",
                                              "COMPARATOR": "city", "OUTPUT": "memory:",
                                              "CSV": str(out_csv)})
-    expected = len(ComparePack(coventry_pack).table("Harmony").long_rows())
+    expected = comparison_rows_in_pack(coventry_pack, "Harmony")
     assert result["OUTPUT"].featureCount() == expected
     rows = list(csv.DictReader(out_csv.open(encoding="utf-8-sig")))
     assert len(rows) == expected
@@ -96,6 +97,14 @@ def test_profile_and_atlas(processing, coventry_pack, tmp_path):
                                            "FOLDER": str(folder)})
     assert result["FILES"] == 6 and "Hillfields.pdf" in os.listdir(folder)
     assert len(QgsProject.instance().mapLayers()) == 0  # the user's project is untouched
+    again = {"PACK": str(coventry_pack), "HUB": "Harmony", "THEME": "deprivation",
+             "PER_NEIGHBOURHOOD": True, "FOLDER": str(folder)}
+    before = (folder / "Hillfields.pdf").read_bytes()
+    with pytest.raises(QgsProcessingException, match="6 of the 6 files are already in"):
+        processing.run("jsna:atlas", again)
+    assert (folder / "Hillfields.pdf").read_bytes() == before
+    assert processing.run("jsna:atlas", {**again, "OVERWRITE": True})["FILES"] == 6
+    assert (folder / "Hillfields.pdf").read_bytes() != before
 
 
 def test_style_layer(processing, coventry_pack):

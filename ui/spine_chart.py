@@ -9,8 +9,9 @@ from qgis.PyQt.QtGui import QPainter
 from qgis.PyQt.QtWidgets import QSizePolicy, QWidget
 
 from ..charts.spine import WIDTH, chart_height, paint_spine, spine_png, spine_svg
+from ..core import verify
 from ..core.compare import SpineRow
-from ..core.files import replace_atomically
+from ..core.files import replace_atomically, write_bytes_atomically
 
 
 class SpineChart(QWidget):
@@ -42,8 +43,7 @@ class SpineChart(QWidget):
         def write(tmp: Path) -> None:
             if not image.save(str(tmp), "PNG"):
                 raise PermissionError(13, "the image could not be saved")
-        return replace_atomically(path, write)
+        return replace_atomically(path, write, verify.png)
 
     def export_svg(self, path: str | Path) -> Path:
-        svg = spine_svg(self.title, self.rows)
-        return replace_atomically(path, lambda tmp: tmp.write_bytes(svg))
+        return write_bytes_atomically(path, spine_svg(self.title, self.rows))
