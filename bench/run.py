@@ -181,7 +181,7 @@ def preview_figures(folder: Path) -> dict:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("rates")
         sheet.append(["code", "name", "numerator", "denominator", "note"])
-        for i in range(160_000):
+        for i in range(320_000):
             sheet.append([f"E0{i:07d}", f"Synthetic area {i}", i % 97, 1000 + i % 13,
                           "synthetic test data, not a real indicator"])
         workbook.save(book)

@@ -22,6 +22,7 @@ from ..core.files import flush_to_disk, temporary_beside, write_error
 from ..core.names import check_plain_text
 from ..core.packfile import check_database, connect_read_only, copy_database, remove_database
 from .sources import LAST_LSOA_2011_CODE, BuildReport, read_csv_text, to_number
+from .xlsx import sheet_rows
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 LOCAL_DOMAIN = "Local indicators"
@@ -91,7 +92,7 @@ def read_any_table(path: Path, sheet: str = "", rows: int | None = None) -> pd.D
                 else _ogr_frame(path, rows)
         except JsnaInputError:
             raise
-        except Exception as exc:  # noqa: BLE001 - openpyxl, defusedxml and fiona each raise their own
+        except Exception as exc:  # noqa: BLE001 - zipfile, defusedxml and fiona each raise their own
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise JsnaInputError(f"{path.name}: cannot be read as a table ({reason})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -103,25 +104,8 @@ def read_any_table(path: Path, sheet: str = "", rows: int | None = None) -> pd.D
 
 
 def _xlsx_frame(path: Path, sheet: str, rows: int | None) -> pd.DataFrame:
-    """The sheet's cells as text, read in openpyxl's streaming mode through defusedxml (a
-    workbook's XML cannot expand entities or reach other files)."""
-    import openpyxl
-    from openpyxl.xml import DEFUSEDXML
-
-    if not DEFUSEDXML:
-        raise JsnaInputError("Reading XLSX files safely needs the Python package defusedxml; "
-                             "install it, or save the table as CSV")
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    try:
-        if sheet and sheet not in book.sheetnames:
-            raise JsnaInputError(f"{path.name}: no sheet called '{sheet}' (sheets: "
-                                 f"{', '.join(book.sheetnames)})")
-        cells = book[sheet] if sheet else book.worksheets[0]
-        limit = None if rows is None else rows + 1
-        table = [["" if v is None else str(v) for v in row]
-                 for row in cells.iter_rows(max_row=limit, values_only=True)]
-    finally:
-        book.close()
+    """The sheet's cells as text (builder.xlsx: streamed through defusedxml)."""
+    table = sheet_rows(path, sheet, None if rows is None else rows + 1)
     if not table:
         raise JsnaInputError(f"{path.name}: the sheet is empty")
     width = max(len(row) for row in table)

@@ -135,8 +135,8 @@ def refuse_expression_text(frame: pd.DataFrame, where: str) -> None:
     for column in frame.columns:
         if frame[column].dtype != object:
             continue
-        text = frame[column].astype(str)
-        marked = text[text.str.contains(EXPRESSION_MARK, regex=False)]
+        values = pd.Series(pd.unique(frame[column].dropna()), dtype=object)
+        marked = values[values.str.contains(EXPRESSION_MARK, regex=False, na=False)]
         if len(marked):
             check_plain_text(marked.iloc[0], f"{where}: the {column}")
 
