@@ -57,6 +57,15 @@ def shared_strings_workbook(path, strings: list[str], rows: list[list[int]]):
     return path
 
 
+def cut_member(whole, cut, member: str, before: bytes):
+    """A copy of the workbook whose ``member`` ends just before ``before``."""
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(cut, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, data[: data.index(before)] if item.filename == member else data)
+    return cut
+
+
 def test_cells_as_stored_by_sheet_name(tmp_path):
     rows = sheet_rows(workbook(tmp_path / "book.xlsx"), "rates")
     assert rows[0] == ["code", "name", "n", "d"]
@@ -76,13 +85,7 @@ def test_preview_reads_only_what_it_shows(tmp_path):
     """The sheet's XML is cut off after its first rows: the preview still works, a full read
     says the file is damaged; so the preview never reached the rest."""
     whole = workbook(tmp_path / "whole.xlsx", rows=2000)
-    cut = tmp_path / "cut.xlsx"
-    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(cut, "w") as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet2.xml":
-                data = data[: data.index(b'<row r="40"')]
-            target.writestr(item, data)
+    cut = cut_member(whole, tmp_path / "cut.xlsx", "xl/worksheets/sheet2.xml", b'<row r="40"')
     columns, rows = preview(cut, rows=5, sheet="rates")
     assert columns[:4] == ["code", "name", "n", "d"] and len(rows) == 5
     with pytest.raises(JsnaInputError, match="cut.xlsx: cannot be read as a table"):
@@ -98,13 +101,7 @@ def test_shared_strings_and_rich_text(tmp_path):
 def test_preview_reads_only_the_shared_strings_it_shows(tmp_path):
     strings = ["code", "name", "Rich text", "E01009522"] + [f"unused {i}" for i in range(500)]
     whole = shared_strings_workbook(tmp_path / "excel.xlsx", strings, [[0, 1], [3, 2], [400, 401]])
-    cut = tmp_path / "cut.xlsx"
-    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(cut, "w") as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "xl/sharedStrings.xml":
-                data = data[: data.index(b"<t>unused 10</t>")]
-            target.writestr(item, data)
+    cut = cut_member(whole, tmp_path / "cut.xlsx", "xl/sharedStrings.xml", b"<t>unused 10</t>")
     assert preview(cut, rows=1)[1] == [["E01009522", "Rich text"]]
     with pytest.raises(JsnaInputError, match="cannot be read as a table"):
         read_any_table(cut)
