@@ -291,11 +291,12 @@ class JsnaProfilesPlugin:
         def work():
             if not out:
                 raise JsnaInputError("Choose where to write the atlas")
-            layout = atlas_layout(QgsProject.instance(), self._require_pack(), theme, hub,
-                                  Paper(*paper), add_to_project=True)
+            project = QgsProject.instance()
+            layout = atlas_layout(project, self._require_pack(), theme, hub, Paper(*paper))
             present = [] if one_file else atlas_files_present(layout, out)
             if present and not self._confirm_replace(present, out):
-                return []
+                return []  # declined: nothing written, and no layout added to the project
+            project.layoutManager().addLayout(layout)
             files = export_atlas(layout, Path(out), one_file, overwrite=bool(present))
             self._info(f"Wrote {len(files)} PDF file(s) to {Path(files[0]).parent}")
             return files
@@ -303,12 +304,16 @@ class JsnaProfilesPlugin:
 
     def _confirm_replace(self, present: list, folder: str) -> bool:
         """Ask before an atlas replaces PDFs already in the folder."""
-        shown = ", ".join(p.name for p in present[:3]) + (" ..." if len(present) > 3 else "")
+        if len(present) == 1:
+            question = f"{present[0].name} is already in {folder}. Replace it?"
+        else:
+            shown = ", ".join(p.name for p in present[:3]) + (" ..." if len(present) > 3 else "")
+            question = f"{len(present)} of these PDFs are already in {folder} ({shown}). " \
+                "Replace them?"
         QApplication.restoreOverrideCursor()
         try:
             answer = QMessageBox.question(
-                self.iface.mainWindow(), TITLE,
-                f"{len(present)} of these PDFs are already in {folder} ({shown}). Replace them?",
+                self.iface.mainWindow(), TITLE, question,
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No)
         finally:

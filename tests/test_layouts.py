@@ -292,6 +292,7 @@ def test_plugin_asks_before_an_atlas_replaces_files(plugin, coventry_pack, tmp_p
     assert asked == [["Hillfields.pdf"]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Hillfields.pdf"]
     assert (tmp_path / "Hillfields.pdf").read_text() == "the user's own notes"
+    assert QgsProject.instance().layoutManager().layouts() == []  # declined: no layout either
     monkeypatch.setattr(plugin, "_confirm_replace", answer(True))
     files = plugin.export_atlas("fuel_poverty", "Harmony", str(tmp_path), one_file=False)
     assert len(files) == 6 and pdf_pages(tmp_path / "Hillfields.pdf") == 1
