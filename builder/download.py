@@ -72,13 +72,15 @@ FIRST_LINE_BYTES = 64 * 1024
 CHUNK = 1 << 16
 
 
+def _server(parts: urllib.parse.SplitResult) -> str:
+    """host[:port], without any user name or password."""
+    return f"{parts.hostname or ''}:{parts.port}" if parts.port else parts.hostname or ""
+
+
 def public_url(url: str) -> str:
     """``url`` without user name, password, query or fragment: safe to print."""
     parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return urllib.parse.urlunsplit((parts.scheme, _server(parts), parts.path, "", ""))
 
 
 def file_url(base_url: str, name: str) -> str:
@@ -162,11 +164,8 @@ class _SameServerRedirects(urllib.request.HTTPRedirectHandler):
 def _request(url: str) -> urllib.request.Request:
     """A request with any user:password in the address sent as HTTP Basic authentication."""
     parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
     request = urllib.request.Request(urllib.parse.urlunsplit(
-        (parts.scheme, host, parts.path, parts.query, "")))
+        (parts.scheme, _server(parts), parts.path, parts.query, "")))
     if parts.username is not None:
         secret = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
         request.add_unredirected_header(

@@ -288,13 +288,10 @@ def _unraisable_held():
     sys.unraisablehook = lambda unraisable: held.append((hooks[1], (unraisable,)))
     try:
         yield
-    except BaseException:
-        raise
-    else:
-        for hook, arguments in held:
-            hook(*arguments)
     finally:
         sys.excepthook, sys.unraisablehook = hooks
+    for hook, arguments in held:  # reached only when the write succeeded
+        hook(*arguments)
 
 
 def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,

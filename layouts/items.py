@@ -187,10 +187,10 @@ def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple
     item.setLinkedMap(linked)
     item.setLegendFilterByMapEnabled(True)
     item.setAutoUpdateModel(False)
-    root = item.model().rootGroup()
+    model = item.model()
+    root = model.rootGroup()
     root.clear()
     characters = int(40 * box[2] / 90)
-    model = item.model()
     for layer, title in entries:  # labels for this legend only; the layer keeps its own
         node = root.addLayer(layer)
         node.setCustomProperty("legend/title-label", literal(wrap(title, characters)))
