@@ -6,12 +6,15 @@ Bad input ends with one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .core.errors import JsnaInputError
+from .core.schema import MAP_THEME_FIELDS
 
 DEFAULT_THEMES = ("deprivation", "fuel_poverty", "air_quality")
+MAX_JOBS = 4  # profile processes at once: each holds QGIS and the pack (about 300 MB)
 
 
 def _build(args) -> int:
@@ -83,12 +86,55 @@ def _maps(args) -> int:
 
 def _profile(args) -> int:
     from .core.compare import ComparePack
-    from .layouts.export import export_layout
-    from .layouts.profile import profile_layout
+    from .layouts.profile import CITY_PROFILE, every_profile, export_profiles
 
+    hubs = args.hub or []
+    if not hubs and not args.city:
+        raise JsnaInputError("give --hub NAME (once or more), --hub all, or --city")
+    compare = ComparePack(Path(args.pack))
+    wanted = ([*compare.hubs, CITY_PROFILE] if hubs == ["all"]
+              else hubs + ([CITY_PROFILE] if args.city else []))
+    unknown = [h for h in wanted if h is not CITY_PROFILE and h not in compare.hubs]
+    if unknown:
+        raise JsnaInputError(f"No hub called '{unknown[0]}' in the {compare.place} pack "
+                             f"(hubs: {', '.join(compare.hubs)})")
+    if len(wanted) == 1:
+        targets = [(wanted[0], Path(args.out))]
+    else:  # several profiles: --out is their folder, each PDF named after its hub
+        targets = [t for t in every_profile(compare, _out_folder(args.out)) if t[0] in wanted]
+    jobs = min(args.jobs or os.cpu_count() or 1, MAX_JOBS, len(targets))
+    if jobs > 1:
+        return _profiles_in_parallel(args, targets, jobs)
     project, pack = _open(args.pack)
-    layout = profile_layout(project, pack, ComparePack(Path(args.pack)), args.hub)
-    print(f"wrote {export_layout(layout, Path(args.out), 'pdf', dpi=args.dpi)}")
+    for path in export_profiles(project, pack, compare, targets, args.dpi):
+        print(f"wrote {path}")
+    return 0
+
+
+def _profiles_in_parallel(args, targets: list, jobs: int) -> int:
+    """Several profiles, shared among ``jobs`` processes (each starts QGIS once and writes its
+    share in turn); the largest hubs are dealt out first so the shares come out even."""
+    import subprocess
+
+    shares = [targets[i::jobs] for i in range(jobs)]
+    script = Path(__file__).resolve().parent / "bin" / "jsna"
+    running = []
+    for share in shares:
+        command = [sys.executable, str(script), "profile", "--pack", args.pack, "--out",
+                   args.out, "--dpi", str(args.dpi), "--jobs", "1"]
+        for hub, _ in share:
+            command += ["--city"] if hub is None else ["--hub", hub]
+        running.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True))
+    failures = []
+    for process in running:
+        out, err = process.communicate()
+        sys.stdout.write(out)
+        if process.returncode:
+            failures.append(err.strip().splitlines()[-1] if err.strip() else
+                            f"a profile process ended with status {process.returncode}")
+    if failures:
+        raise JsnaInputError(failures[0].removeprefix("jsna profile: error: "))
     return 0
 
 
@@ -119,7 +165,13 @@ def _compare(args) -> int:
     from .core.compare import ComparePack
     from .core.compare_export import csv_text, write_csv, write_xlsx
 
-    table = ComparePack(Path(args.pack)).table(args.hub, comparator=args.comparator)
+    compare = ComparePack(Path(args.pack))
+    if args.level == "hub":
+        if args.hub:
+            raise JsnaInputError("--level hub compares every hub; leave out --hub")
+        table = compare.hubs_table(args.comparator)
+    else:
+        table = compare.table(args.hub, comparator=args.comparator)
     if args.format == "xlsx" and not args.out:
         raise JsnaInputError("--format xlsx needs --out FILE.xlsx")
     if not args.out:
@@ -178,21 +230,31 @@ def parser() -> argparse.ArgumentParser:
     maps.add_argument("--hub", help="hub name (default: the whole city)")
     maps.add_argument("--out-dir", required=True)
     maps.add_argument("--themes", nargs="+", default=list(DEFAULT_THEMES),
-                      choices=list(DEFAULT_THEMES))
+                      choices=list(MAP_THEME_FIELDS))
     maps.add_argument("--format", choices=["png", "pdf", "svg"], default="png")
     _paper_options(maps)
     maps.add_argument("--dpi", type=int, default=96)
     maps.set_defaults(run=_maps)
-    profile = commands.add_parser("profile", help="a hub's profile as a multi-page PDF")
+    profile = commands.add_parser(
+        "profile", help="a hub's (or the city's) profile as a multi-page PDF, in the JSNA's "
+        "four chapters")
     profile.add_argument("--pack", required=True)
-    profile.add_argument("--hub", required=True)
-    profile.add_argument("--out", required=True, help="PDF to write")
+    profile.add_argument("--hub", action="append",
+                         help="hub name (repeat for several), or 'all': every hub's profile and "
+                         "the city's")
+    profile.add_argument("--city", action="store_true",
+                         help="the city's profile: its Family Hub areas compared")
+    profile.add_argument("--out", required=True,
+                         help="PDF to write (for several profiles: the folder for the PDFs)")
+    profile.add_argument("--jobs", type=int, default=0,
+                         help="processes sharing several profiles (default: one per CPU, up to "
+                         f"{MAX_JOBS})")
     profile.add_argument("--dpi", type=int, default=300)
     profile.set_defaults(run=_profile)
     atlas = commands.add_parser("atlas", help="a map page per neighbourhood, as PDF")
     atlas.add_argument("--pack", required=True)
     atlas.add_argument("--hub", help="hub name (default: all the city's neighbourhoods)")
-    atlas.add_argument("--theme", choices=list(DEFAULT_THEMES), default="deprivation")
+    atlas.add_argument("--theme", choices=list(MAP_THEME_FIELDS), default="deprivation")
     atlas.add_argument("--out", required=True,
                        help="PDF to write, or with --per-neighbourhood an existing folder")
     atlas.add_argument("--per-neighbourhood", action="store_true",
@@ -207,6 +269,8 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--pack", required=True)
     compare.add_argument("--hub", help="hub name (default: all the city's neighbourhoods)")
     compare.add_argument("--comparator", choices=["city", "hub", "england"], default="city")
+    compare.add_argument("--level", choices=["neighbourhood", "hub"], default="neighbourhood",
+                         help="hub: the Family Hub areas side by side, ranked Nth of them")
     compare.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     compare.add_argument("--out", help="file to write (default for csv: standard output)")
     compare.set_defaults(run=_compare)

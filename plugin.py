@@ -36,6 +36,9 @@ class JsnaProfilesPlugin:
             QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self) -> None:  # noqa: N802 - QGIS's name
+        from .layouts.chart_item import register_chart_item
+
+        register_chart_item()  # profiles saved in projects show their charts
         self.initProcessing()
         self.toolbar = self.iface.addToolBar(TITLE)
         self.toolbar.setObjectName("JsnaAreaProfilesToolbar")
@@ -50,7 +53,8 @@ class JsnaProfilesPlugin:
                   self.add_indicator_dialog)
         self._add("report_map", "Report map…", self.report_map_dialog)
         self._add("atlas", "Atlas of neighbourhoods…", lambda: self.hub_export_dialog("atlas"))
-        self._add("profile", "Hub profile PDF…", lambda: self.hub_export_dialog("profile"))
+        self._add("profile", "Profile PDF (a hub, the city, or all)…",
+                  lambda: self.hub_export_dialog("profile"))
         QgsProject.instance().readProject.connect(self._project_read)
         QgsProject.instance().cleared.connect(self._project_cleared)
 
@@ -320,21 +324,48 @@ class JsnaProfilesPlugin:
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         return answer == QMessageBox.StandardButton.Yes
 
-    def export_profile(self, hub: str, out: str):
-        """The hub's profile layout added to the project, and exported as PDF."""
+    def export_profile(self, hub: str | None, out: str):
+        """A hub's profile (None: the city's) added to the project and exported as PDF; with
+        ALL_HUBS, every hub's and the city's into the folder ``out``, one after another, with
+        progress in QGIS's task manager and the window redrawn between them."""
         from pathlib import Path
 
-        from .layouts.export import export_layout
-        from .layouts.profile import profile_layout
+        from qgis.core import QgsApplication, QgsProxyProgressTask
 
-        def work():
-            if not out:
-                raise JsnaInputError("Choose the PDF file to write")
+        from .core.compare import ALL_HUBS
+        from .layouts.export import export_layout
+        from .layouts.profile import every_profile, export_profiles, profile_layout
+
+        def one():
             layout = profile_layout(QgsProject.instance(), self._require_pack(),
                                     self.compare_pack(), hub, add_to_project=True)
             path = export_layout(layout, Path(out), "pdf", dpi=300)
             self._info(f"Wrote {path}")
             return path
+
+        def every():
+            Path(out).mkdir(parents=True, exist_ok=True)
+            compare = self.compare_pack()
+            targets = every_profile(compare, Path(out))
+            task = QgsProxyProgressTask(f"JSNA profiles of {compare.place}")
+            QgsApplication.taskManager().addTask(task)
+
+            def step(done: int, name: str) -> None:
+                task.setProxyProgress(100 * done / len(targets))
+                self.iface.statusBarIface().showMessage(f"JSNA: {name}'s profile")
+                QApplication.processEvents()
+            try:
+                files = export_profiles(QgsProject.instance(), self._require_pack(), compare,
+                                        targets, step=step)
+            finally:
+                task.finalize(True)
+            self._info(f"Wrote {len(files)} profiles to {out}")
+            return files
+
+        def work():
+            if not out:
+                raise JsnaInputError("Choose where to write the profile")
+            return every() if hub == ALL_HUBS else one()
         return self._busy(work)
 
     # Your own data ---------------------------------------------------------------------------

@@ -16,11 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..core import aggregate, schema
+from ..core.catalogue import Indicator, Source
 from ..core.compare import unit_multiplier
 from ..core.errors import JsnaInputError
 from ..core.files import flush_to_disk, temporary_beside, write_error
 from ..core.names import check_plain_text
 from ..core.packfile import check_database, connect_read_only, copy_database, remove_database
+from .recipes import indicator_rows
 from .sources import LAST_LSOA_2011_CODE, BuildReport, read_csv_text, to_number
 from .xlsx import sheet_rows
 
@@ -202,30 +204,16 @@ def prepare(spec: IndicatorTable, pack: Path) -> tuple[pd.DataFrame, Match, Buil
     if match.unmatched:
         report.warn(f"{name}: {match.summary()}")
 
-    def number(column: str) -> pd.Series:
+    def number(column: str) -> pd.Series | None:
         return to_number(frame, column, spec.code_column, Path(spec.path), report) if column \
-            else pd.Series(float("nan"), index=frame.index)
+            else None
 
-    scale = unit_multiplier(spec.unit)
-    numerator, denominator = number(spec.numerator_column), number(spec.denominator_column)
-    if spec.numerator_column:
-        for series, column in ((numerator, spec.numerator_column),
-                               (denominator, spec.denominator_column)):
-            if (series < 0).any():
-                row = (series < 0).idxmax()
-                raise JsnaInputError(f"{name}: column '{column}' has a negative count "
-                                     f"({series[row]:g}) for {frame.at[row, spec.code_column]}")
-        zero = denominator == 0
-        if zero.any():
-            report.warn(f"{name}: {int(zero.sum())} areas have a denominator of zero and no "
-                        f"value (first: {frame.loc[zero, spec.code_column].iloc[0]})")
-        value = numerator / denominator.where(~zero) * scale
-    else:
-        value = number(spec.value_column)
-    rows = pd.DataFrame({
-        "area_code": frame[spec.code_column], "value": value, "numerator": numerator,
-        "denominator": denominator, "lower95": number(spec.lower_column),
-        "upper95": number(spec.upper_column)})
+    rows = indicator_rows(
+        spec.indicator_id, frame[spec.code_column],
+        None if spec.numerator_column else number(spec.value_column),
+        number(spec.numerator_column), number(spec.denominator_column),
+        number(spec.lower_column), number(spec.upper_column), unit_multiplier(spec.unit), name,
+        report).drop(columns="indicator_id")
     rows = rows[rows["area_code"].isin(_pack_codes(pack)[match.level])].reset_index(drop=True)
     rows["level"] = match.level
     return rows, match, report
@@ -344,14 +332,14 @@ def _write(db: sqlite3.Connection, spec: IndicatorTable, rows: pd.DataFrame, mat
     # rates are rates (Byar)
     value_type = ("proportion" if spec.unit.strip().startswith("%") else "rate") \
         if spec.numerator_column else "score"
-    catalogue_row = {
-        "indicator_id": spec.indicator_id, "title": spec.title, "domain": spec.domain,
-        "unit": spec.unit, "polarity": spec.polarity, "value_type": value_type,
-        "aggregation": aggregation, "period": spec.period, "levels": ",".join(levels),
-        "source": spec.source, "licence": spec.licence,
-        "attribution": f"{spec.source}{', ' + spec.licence if spec.licence else ''}",
-        "description": f"Added from {Path(spec.path).name}.",
-    }
+    source = Source(spec.indicator_id, spec.source, spec.source, spec.licence,
+                    f"{spec.source}{', ' + spec.licence if spec.licence else ''}")
+    indicator = Indicator(spec.indicator_id, spec.title, spec.domain, spec.unit, spec.polarity,
+                          value_type, aggregation, spec.period, tuple(levels), spec.indicator_id,
+                          f"Added from {Path(spec.path).name}.", source, "Local indicators")
+    columns = {r[1] for r in db.execute(f'PRAGMA table_info("{schema.CATALOGUE}")')}
+    catalogue_row = {key: value for key, value in indicator.as_row().items() if key in columns}
+    catalogue_row["source"] = spec.source  # as the user named it
     db.execute(f"INSERT INTO {schema.CATALOGUE} ({', '.join(catalogue_row)}) VALUES "
                f"({', '.join('?' for _ in catalogue_row)})", tuple(catalogue_row.values()))
     for level in levels:

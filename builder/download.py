@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..core.errors import JsnaInputError
 from ..core.files import DISK_FULL, replace_atomically, temporary_beside, write_error
-from . import indicators
+from .sources import IOD_CODE, IOD_LA
 
 MB = 1 << 20
 
@@ -53,11 +53,10 @@ IOD_PAGE = ("https://www.gov.uk/government/statistics/english-indices-of-depriva
 # ../shared/data/england/SOURCES.md (the IoD 2019 CSV files and ONS's LSOA 2011 BSC boundaries).
 MANIFEST = (
     OfficialFile("iod_domains", "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz", "MHCLG",
-                 IOD_PAGE + ", File 2", (indicators.IOD_CODE, "LSOA name (2011)",
-                                         indicators.IOD_LA),
+                 IOD_PAGE + ", File 2", (IOD_CODE, "LSOA name (2011)", IOD_LA),
                  "c6e6fa32c444bf34a8511d4a15b43046e18cb6ff3d702daaf5cf505b6388efe0"),
     OfficialFile("iod_population", "File_6_-_IoD2019_Population_Denominators.csv.gz", "MHCLG",
-                 IOD_PAGE + ", File 6", (indicators.IOD_CODE, indicators.POPULATION),
+                 IOD_PAGE + ", File 6", (IOD_CODE, "Total population: mid 2015 (excluding prisoners)"),
                  "f4ee47fbe7a8b2ccbc0c8575f92d7972ce99582c11412b1583aebbd3a6099995"),
     OfficialFile("iod_underlying", "iod2019_underlying_indicators_england.csv.gz", "MHCLG",
                  IOD_PAGE + ", File 8 (underlying indicators)",

@@ -20,10 +20,10 @@ import pandas as pd
 
 from ..core import catalogue, schema
 from ..core.errors import JsnaInputError
-from . import indicators
 from .geometry import read_boundaries
-from .pack import _aggregate_values, _memberships, _wide, write_pack
-from .sources import LAST_LSOA_2011_CODE, BuildReport, PlaceConfig, read_table
+from .pack import _aggregate_values, _memberships, _wide, population_of, write_pack
+from .recipes import RecipeContext, run_recipes
+from .sources import IOD_CODE, IOD_LA, LAST_LSOA_2011_CODE, BuildReport, PlaceConfig, read_table
 
 FILES = {
     "lsoa_boundaries": "lsoa_2011_bsc_ew.geojson.gz",
@@ -32,8 +32,8 @@ FILES = {
     "iod_underlying": "iod2019_underlying_indicators_england.csv.gz",
 }
 LSOA_NAME, LA_NAME = "LSOA name (2011)", "Local Authority District name (2019)"
-LA_CODE = indicators.IOD_LA
-ENGLAND = indicators.ENGLAND_CODE
+LA_CODE = IOD_LA
+ENGLAND = schema.ENGLAND_CODE
 
 
 def _boundaries(folder: Path, report: BuildReport, boundaries: Path | None = None,
@@ -93,11 +93,11 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     report = BuildReport()
     step(2, "Reading LSOA names and local authorities")
     names = read_table(folder / FILES["iod_domains"], [LSOA_NAME, LA_NAME, LA_CODE],
-                       indicators.IOD_CODE)
+                       IOD_CODE)
     place, city_code = "England", ENGLAND
     if local_authority:
         city_code, place = find_local_authority(names, local_authority)
-    lsoas = names.rename(columns={indicators.IOD_CODE: "code", LSOA_NAME: "name",
+    lsoas = names.rename(columns={IOD_CODE: "code", LSOA_NAME: "name",
                                   LA_NAME: "hub", LA_CODE: "la_code"})[["code", "name", "hub",
                                                                         "la_code"]].copy()
     lsoas["neighbourhood_code"] = lsoas["name"].str.strip().str[:-1].str.strip()
@@ -125,10 +125,10 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
 
     step(25, "Reading the Indices of Deprivation")
     config = PlaceConfig(place, city_code, place, FILES, Path(), {})
-    base_rows, denominators = indicators.iod_small_area(
-        folder, PlaceConfig("England", ENGLAND, "England", FILES, Path(), {}),
-        set(lsoas["code"]), report)
-    population = denominators[indicators.POPULATION]
+    context = RecipeContext(folder, FILES, ENGLAND, {schema.LEVEL_SMALL_AREA: set(lsoas["code"]),
+                                                     schema.LEVEL_NEIGHBOURHOOD: set()}, report)
+    base_rows = run_recipes(catalogue.RECIPES, context)
+    population = population_of(base_rows)
     step(40, f"Aggregating to neighbourhoods, hubs and {place}")
     codes = set(areas["code"])
     local_rows = [rows[rows["area_code"].isin(codes)] for rows in base_rows]

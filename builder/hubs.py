@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..core import schema
@@ -52,3 +53,40 @@ def assign_hubs(lookup_path: Path, small_areas: pd.DataFrame) -> pd.DataFrame:
 def approximate(basis: pd.Series) -> pd.Series:
     """True where the lookup's basis says the membership is approximate."""
     return basis.str.lower().str.startswith("approximate")
+
+
+NEAREST_BASIS = "approximate: nearest Family Hub"
+
+
+def nearest_hub(centres: pd.DataFrame, hubs: pd.DataFrame) -> pd.Series:
+    """Each centre's nearest hub in a straight line. ``centres``: code, x, y; ``hubs``: name,
+    x, y (British National Grid metres). Ties go to the hub named first alphabetically."""
+    ordered = hubs.sort_values("name").reset_index(drop=True)
+    dx = centres["x"].to_numpy()[:, None] - ordered["x"].to_numpy()[None, :]
+    dy = centres["y"].to_numpy()[:, None] - ordered["y"].to_numpy()[None, :]
+    nearest = np.hypot(dx, dy).argmin(axis=1)
+    return pd.Series(ordered["name"].to_numpy()[nearest], index=centres["code"].to_numpy())
+
+
+def fill_nearest(areas: pd.DataFrame, hub_points: pd.DataFrame) -> pd.DataFrame:
+    """Small areas the lookup leaves out go, by neighbourhood, to the nearest hub that the
+    lookup gives no members (every hub, if it gives all of them some); the basis says so."""
+    unassigned = areas["hub"] == schema.NOT_ASSIGNED
+    if not unassigned.any() or hub_points.empty:
+        return areas
+    named = set(areas.loc[~unassigned, "hub"])
+    candidates = hub_points[~hub_points["name"].isin(named)]
+    if candidates.empty:
+        candidates = hub_points
+    left = areas[unassigned].dissolve(by="neighbourhood_code", as_index=False)
+    centres = left.geometry.representative_point()
+    choice = nearest_hub(pd.DataFrame({"code": left["neighbourhood_code"], "x": centres.x,
+                                       "y": centres.y}), candidates)
+    postcodes = hub_points.set_index("name")["postcode"]
+    areas = areas.copy()
+    hub = areas.loc[unassigned, "neighbourhood_code"].map(choice)
+    areas.loc[unassigned, "hub"] = hub
+    areas.loc[unassigned, "hub_basis"] = [
+        f"{NEAREST_BASIS} (straight line from the neighbourhood's centre to {name}'s postcode "
+        f"{postcodes[name]})" for name in hub]
+    return areas

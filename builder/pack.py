@@ -18,8 +18,9 @@ from ..core import aggregate, catalogue, schema
 from ..core.errors import JsnaInputError
 from ..core.files import LOW_SPACE, flush_to_disk, space_left, temporary_beside, write_error
 from ..core.packfile import check_database, is_pack, remove_database
-from . import grid, hubs, indicators
+from . import grid, hubs, services
 from .geometry import read_boundaries
+from .recipes import RecipeContext, run_recipes
 from .sources import (
     BuildReport,
     PlaceConfig,
@@ -32,8 +33,8 @@ from .sources import (
 )
 
 LEVEL_ORDER = {level: i for i, level in enumerate(schema.LEVELS)}
-# Within this many percentage points of the authority's published fuel-poverty figure.
-FUEL_POVERTY_TOLERANCE = 0.05
+NATIONAL_LEVELS = {schema.ENGLAND_CODE: schema.LEVEL_ENGLAND,
+                   schema.ENGLAND_WALES_CODE: schema.LEVEL_ENGLAND_WALES}
 
 
 def _geography(sources: Path, config: PlaceConfig, report: BuildReport) -> gpd.GeoDataFrame:
@@ -89,6 +90,26 @@ def _hub_details(sources: Path, config: PlaceConfig) -> pd.DataFrame:
         ["name", "quadrant", "address", "postcode"]]
 
 
+def _hub_points(sources: Path, config: PlaceConfig, report: BuildReport) -> pd.DataFrame:
+    """Hubs placed at their postcodes (the council's hub list and Code-Point Open); empty
+    without those files, so neighbourhoods no lookup names stay unassigned."""
+    details = _hub_details(sources, config)
+    path = Path(sources) / config.files.get("postcodes", "")
+    if details.empty or not config.files.get("postcodes") or not path.is_file():
+        return pd.DataFrame(columns=["name", "postcode", "x", "y"])
+    points = services.read_postcodes(path)
+    key = services.postcode_key(details["postcode"])
+    found = key.isin(points.index)
+    for name, postcode in zip(details.loc[~found, "name"], details.loc[~found, "postcode"]):
+        report.warn(f"{Path(sources) / config.files['hub_details']}: {name}'s postcode "
+                    f"'{postcode}' is not in {path.name}; no neighbourhood is given to it as "
+                    "the nearest hub")
+    placed = details[found]
+    xy = points.loc[key[found]]
+    return pd.DataFrame({"name": placed["name"].values, "postcode": placed["postcode"].values,
+                         "x": xy["x"].values, "y": xy["y"].values})
+
+
 def _memberships(areas: gpd.GeoDataFrame, population: pd.Series, la_code: str) -> dict:
     """code -> parent maps, from each base level to each level above it."""
     sa = areas.set_index("code")
@@ -115,35 +136,37 @@ def _memberships(areas: gpd.GeoDataFrame, population: pd.Series, la_code: str) -
 
 def _aggregate_values(base_rows: list[pd.DataFrame], areas: gpd.GeoDataFrame,
                       population: pd.Series, memberships: dict,
-                      config: PlaceConfig) -> pd.DataFrame:
+                      config: PlaceConfig, by_id: dict | None = None) -> pd.DataFrame:
     """Label base rows with their level and add every aggregate the catalogue asks for."""
+    by_id = by_id or catalogue.BY_ID
     sa_codes, nb_codes = set(areas["code"]), set(areas["neighbourhood_code"])
     nb_population = population.groupby(areas.set_index("code")["neighbourhood_code"]).sum()
     weights = {schema.LEVEL_SMALL_AREA: population, schema.LEVEL_NEIGHBOURHOOD: nb_population}
-    frames = []
+    frames, batches = [], {}
     for rows in base_rows:
-        indicator = catalogue.BY_ID[rows["indicator_id"].iloc[0]]
+        indicator = by_id[rows["indicator_id"].iloc[0]]
         rows = rows.copy()
         rows["level"] = rows["area_code"].map(
             lambda c: schema.LEVEL_SMALL_AREA if c in sa_codes else schema.LEVEL_NEIGHBOURHOOD
             if c in nb_codes else schema.LEVEL_CITY if c == config.la_code
-            else schema.LEVEL_ENGLAND)
+            else NATIONAL_LEVELS.get(c, schema.LEVEL_ENGLAND))
         base = rows[rows["level"].isin([schema.LEVEL_SMALL_AREA, schema.LEVEL_NEIGHBOURHOOD])]
         frames.append(rows[rows["level"].isin(indicator.levels)])
         if indicator.aggregation == schema.AGG_NONE or base.empty:
             continue
         base_level = base["level"].iloc[0]
-        for level, membership in memberships[base_level].items():
-            if level not in indicator.levels:
-                continue
-            scale = 1.0 if indicator.unit != "%" else 100.0
-            result = aggregate.aggregate(indicator.aggregation, base, membership,
-                                         weights[base_level], scale)
-            result["level"] = level
-            result["indicator_id"] = indicator.indicator_id
-            frames.append(result)
+        scale = 1.0 if indicator.unit != "%" else 100.0
+        for level in memberships[base_level]:
+            if level in indicator.levels:  # indicators aggregated alike go in one pass
+                batches.setdefault((indicator.aggregation, base_level, level, scale),
+                                   []).append(base)
+    for (method, base_level, level, scale), parts in batches.items():
+        result = aggregate.aggregate(method, pd.concat(parts, ignore_index=True),
+                                     memberships[base_level][level], weights[base_level], scale)
+        result["level"] = level
+        frames.append(result)
     values = pd.concat(frames, ignore_index=True)
-    values["period"] = values["indicator_id"].map(lambda i: catalogue.BY_ID[i].period)
+    values["period"] = values["indicator_id"].map(lambda i: by_id[i].period)
     values["note"] = values.get("note", pd.Series(dtype=str)).fillna("")
     values = values.assign(order=values["level"].map(LEVEL_ORDER))
     values = values.sort_values(["order", "indicator_id", "area_code"]).drop(columns="order")
@@ -231,11 +254,12 @@ def _write_errors() -> tuple:
 
 
 def write_pack(out: Path, layers: list, tables: Callable[[Path], list],
-               with_styles: bool = True) -> None:
+               with_styles: bool = True, indicators: tuple | None = None) -> None:
     """Write a pack to a temporary GeoPackage beside ``out``, then put it in ``out``'s place.
 
     ``layers``: (GeoDataFrame, name); ``tables(tmp)``: (DataFrame, name) attribute tables,
-    made once the layers are written (so grids can go in first). The catalogue is added here.
+    made once the layers are written (so grids can go in first). The catalogue (``indicators``,
+    by default the built-in one) is added here.
     Only a pack is ever replaced; a write that fails (a full disk) leaves ``out`` as it was.
     """
     try:
@@ -251,7 +275,8 @@ def write_pack(out: Path, layers: list, tables: Callable[[Path], list],
     tmp.unlink()
     try:
         with _unraisable_held():
-            _write_contents(tmp, layers, tables, with_styles)
+            _write_contents(tmp, layers, tables, with_styles,
+                            indicators or catalogue.CATALOGUE)
         check_database(tmp)
         flush_to_disk(tmp)
         os.replace(tmp, out)
@@ -264,10 +289,10 @@ def write_pack(out: Path, layers: list, tables: Callable[[Path], list],
 
 
 def _write_contents(tmp: Path, layers: list, tables: Callable[[Path], list],
-                    with_styles: bool) -> None:
+                    with_styles: bool, indicators: tuple) -> None:
     for frame, layer in layers:
         _write_layer(frame, tmp, layer)
-    catalogue_rows = pd.DataFrame([ind.as_row() for ind in catalogue.CATALOGUE])
+    catalogue_rows = pd.DataFrame([ind.as_row() for ind in indicators])
     write_table(catalogue_rows[list(schema.CATALOGUE_COLUMNS)], tmp, schema.CATALOGUE)
     for frame, table in tables(tmp):
         if table != schema.PACK_INFO:  # build warnings quote the source files as they are
@@ -312,29 +337,30 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     areas = _geography(sources, config, report)
     lsoas, msoas = set(areas["code"]), set(areas["neighbourhood_code"])
     membership = hubs.assign_hubs(hub_lookup or config.hub_lookup, areas)
-    areas = areas.merge(membership, on="code")
+    areas = hubs.fill_nearest(areas.merge(membership, on="code"),
+                              _hub_points(sources, config, report))
 
-    step(20, "Reading the Indices of Deprivation")
-    base_rows, denominators = indicators.iod_small_area(sources, config, lsoas, report)
-    population = denominators[indicators.POPULATION]
+    step(15, "Placing GP practices and pharmacies")
+    service_points, per_area = services.services(sources, config, areas, report)
+    derived = {"@areas": _area_table(areas)}
+    if per_area is not None:
+        derived["@services"] = per_area
+    step(20, "Reading the sources through their recipes")
+    indicators = catalogue.catalogue_of(config.recipes)
+    by_id = {ind.indicator_id: ind for ind in indicators}
+    context = RecipeContext(sources, config.files, config.la_code,
+                            {schema.LEVEL_SMALL_AREA: lsoas, schema.LEVEL_NEIGHBOURHOOD: msoas},
+                            report, derived)
+    base_rows = run_recipes(config.recipes, context)
+    population = population_of(base_rows)
     no_population = sorted(lsoas - set(population.dropna().index))
     if no_population:
         raise JsnaInputError(f"population denominators: no population for small area "
                              f"{no_population[0]}")
-    base_rows += indicators.imd_msoa(sources, config, msoas, report)
-    fuel_rows, published_fuel_poverty = indicators.fuel_poverty(sources, config, lsoas, report)
-    base_rows += fuel_rows
-    base_rows += indicators.life_expectancy(sources, config, msoas, report)
-    base_rows += indicators.census(sources, config, msoas, report)
     memberships = _memberships(areas, population, config.la_code)
     step(45, "Aggregating to neighbourhoods, hubs and the city")
-    values = _aggregate_values(base_rows, areas, population, memberships, config)
-
-    city_fp = values.query("level == 'city' and indicator_id == 'fuel_poverty'")["value"]
-    if published_fuel_poverty is not None and len(city_fp) and \
-            abs(city_fp.iloc[0] - published_fuel_poverty) > FUEL_POVERTY_TOLERANCE:
-        report.warn(f"fuel poverty: small areas sum to {city_fp.iloc[0]:.2f}% but the published "
-                    f"{config.place} figure is {published_fuel_poverty:.2f}%")
+    values = _aggregate_values(base_rows, areas, population, memberships, config, by_id)
+    check_published(values, context.published, config.place, by_id, report)
 
     names = _neighbourhood_names(sources, config, msoas, report)
     areas = areas.merge(names[["code", "name"]].rename(
@@ -379,10 +405,38 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
         return [(values, schema.VALUES), (lookup, schema.HUB_LOOKUP),
                 (_pack_info(config, sources, hub_lookup or config.hub_lookup, grids, report),
                  schema.PACK_INFO)]
-    write_pack(out, [(small, schema.SMALL_AREAS), (nb, schema.NEIGHBOURHOODS),
-                     (hub_layer, schema.HUBS), (city, schema.CITY), (aqma, schema.AQMA),
-                     (sites, schema.MONITORING_SITES)], tables, with_styles)
+    layers = [(small, schema.SMALL_AREAS), (nb, schema.NEIGHBOURHOODS), (hub_layer, schema.HUBS),
+              (city, schema.CITY), (aqma, schema.AQMA), (sites, schema.MONITORING_SITES)]
+    if service_points is not None:
+        layers.append((service_points, schema.SERVICES))
+    write_pack(out, layers, tables, with_styles, indicators)
     return report
+
+
+def population_of(base_rows: list[pd.DataFrame]) -> pd.Series:
+    """The small areas' population (the weights of every population-weighted mean)."""
+    for rows in base_rows:
+        if rows["indicator_id"].iloc[0] == "population":
+            return rows.set_index("area_code")["value"]
+    raise JsnaInputError("no population indicator: the population recipe was not made")
+
+
+def _area_table(areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Derived table "@areas": each small area's land area in hectares (generalised boundaries)."""
+    return pd.DataFrame({"code": areas["code"].values,
+                         "area_hectares": (areas.geometry.area / 10_000).values})
+
+
+def check_published(values: pd.DataFrame, published: list, place: str, by_id: dict,
+                    report: BuildReport) -> None:
+    """Warn where the small areas do not add up to the authority's published figure."""
+    for indicator_id, figure, tolerance, file_name in published:
+        city = values.query("level == 'city' and indicator_id == @indicator_id")["value"]
+        if len(city) and abs(city.iloc[0] - figure) > tolerance:
+            title = by_id[indicator_id].title
+            unit = "%" if by_id[indicator_id].unit == "%" else f" {by_id[indicator_id].unit}"
+            report.warn(f"{title}: small areas add up to {city.iloc[0]:,.2f}{unit} but "
+                        f"{file_name} publishes {figure:,.2f}{unit} for {place}")
 
 
 def _hub_layer(areas: gpd.GeoDataFrame, nb: gpd.GeoDataFrame, sources: Path,
@@ -391,17 +445,22 @@ def _hub_layer(areas: gpd.GeoDataFrame, nb: gpd.GeoDataFrame, sources: Path,
     layer = assigned.dissolve(by="hub", as_index=False)[["hub", "geometry"]]
     layer = layer.rename(columns={"hub": "name"})
     layer["code"] = layer["name"]
-    members, approximate = [], []
+    members, approximate, notes = [], [], []
     for hub in layer["name"]:
         part = nb[nb["hub"] == hub].sort_values("name")
+        loose = part[part["hub_approximate"] == 1]
         members.append("; ".join(part["name"]))
-        approximate.append("; ".join(part.loc[part["hub_approximate"] == 1, "name"]))
+        approximate.append("; ".join(loose["name"]))
+        nearest = loose["hub_basis"].str.startswith(hubs.NEAREST_BASIS)
+        reasons = [(hubs.NEAREST_BASIS.removeprefix("approximate: "), loose[nearest]),
+                   ("named in the JSNA, matched to the nearest neighbourhood", loose[~nearest])]
+        why = "; ".join(f"{reason}: {', '.join(group['name'])}" for reason, group in reasons
+                        if len(group))
+        notes.append(f"{len(loose)} of {len(part)} neighbourhoods approximate ({why})"
+                     if len(loose) else "all neighbourhoods as named in the JSNA profile")
     layer["neighbourhoods"] = members
     layer["approximate_members"] = approximate
-    layer["membership_note"] = [
-        f"{len(a.split('; '))} of {len(m.split('; '))} neighbourhoods approximate: {a}" if a
-        else "all neighbourhoods as named in the JSNA profile"
-        for m, a in zip(members, approximate)]
+    layer["membership_note"] = notes
     details = _hub_details(sources, config)
     layer = layer.merge(details, on="name", how="left")
     return layer[["code", "name", "quadrant", "address", "postcode", "neighbourhoods",

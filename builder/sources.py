@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,9 @@ SUPPRESSED = {"", "c", "*", "-", "..", ":", "x", "n/a", "na"}
 # England's LSOA 2011 codes run to E01033768; higher E01 codes exist only in the 2021 geography
 # (ONS Open Geography, LSOA 2011 and 2021 code lists).
 LAST_LSOA_2011_CODE = "E01033768"
+# The IoD 2019 files' code and local-authority columns (the national builds read them too).
+IOD_CODE = "LSOA code (2011)"
+IOD_LA = "Local Authority District code (2019)"
 LSOA_CODE = re.compile(r"^E01\d{6}$")
 MSOA_CODE = re.compile(r"^E02\d{6}$")
 
@@ -49,16 +53,29 @@ class PlaceConfig:
     files: dict
     hub_lookup: Path
     aqma: dict
+    recipe_folders: tuple[Path, ...] = ()  # the place's own recipes, beside the built-in ones
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PLACE_CONFIG) -> PlaceConfig:
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
-            lookup = Path(raw["hub_lookup"])
-            return cls(raw["place"], raw["la_code"], raw["la_name"], raw["files"],
-                       lookup if lookup.is_absolute() else Path(path).parent / lookup, raw["aqma"])
-        except (OSError, ValueError, KeyError) as exc:
+            folder = Path(path).parent
+            lookup = folder / raw["hub_lookup"]
+            recipes = tuple(folder / name for name in raw.get("recipes", ()))
+            return cls(raw["place"], raw["la_code"], raw["la_name"], raw["files"], lookup,
+                       raw["aqma"], recipes)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise JsnaInputError(f"{path}: not a readable place configuration ({exc})") from exc
+
+    @cached_property
+    def recipes(self) -> list:
+        """The built-in recipes, and the place's own after them (checked, ids unique)."""
+        from ..core import catalogue
+        from ..core.recipes import BUILT_IN_RECIPES, load_recipes
+
+        if not self.recipe_folders:
+            return catalogue.RECIPES
+        return load_recipes((BUILT_IN_RECIPES, *self.recipe_folders))
 
 
 def source_path(sources: Path, config: PlaceConfig, role: str) -> Path:

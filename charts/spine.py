@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 
-from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt
-from qgis.PyQt.QtGui import QColor, QFont, QImage, QPainter, QPen
+from qgis.PyQt.QtCore import QPointF, QRectF, Qt
+from qgis.PyQt.QtGui import QColor, QPainter, QPen
 
 from ..core.compare import MEDIAN_CENTRE, SpineRow
 from ..core.compare_export import SIGNIFICANCE_COLOURS
 from ..core.formatting import format_value
+from .render import fonts
 
 ROW_HEIGHT = 20
 HEADER_HEIGHT = 62
@@ -36,10 +37,7 @@ def paint_spine(painter: QPainter, width: int, title: str, rows: list[SpineRow])
     spine_x, spine_w = label_w + 2 * value_w + 10, width - (label_w + 2 * value_w + 20)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     painter.fillRect(QRectF(0, 0, width, chart_height(rows)), QColor("white"))
-    bold = QFont(painter.font())
-    bold.setBold(True)
-    small = QFont(painter.font())
-    small.setPointSizeF(max(6.0, painter.font().pointSizeF() - 1))
+    bold, small = fonts(painter)
     painter.setPen(QColor("black"))
     painter.setFont(bold)
     painter.drawText(QRectF(4, 2, width - 8, 20), Qt.AlignmentFlag.AlignLeft, title)
@@ -111,32 +109,14 @@ def _paint_row(painter: QPainter, row: SpineRow, y: float, label_w: int, value_w
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
-def spine_png(title: str, rows: list[SpineRow], scale: float = 2.0) -> QImage:
-    width, height = WIDTH, chart_height(rows)
-    image = QImage(int(width * scale), int(height * scale), QImage.Format.Format_ARGB32)
-    image.fill(QColor("white"))
-    painter = QPainter(image)
-    painter.scale(scale, scale)
-    paint_spine(painter, width, title, rows)
-    painter.end()
-    return image
+class SpineChart:
+    """The spine chart as a chart object (see charts.render)."""
 
+    def __init__(self, title: str, rows: list[SpineRow]):
+        self.title, self.rows = title, rows
 
-def spine_svg(title: str, rows: list[SpineRow]) -> bytes:
-    """The chart as SVG text: vector, for files and print layouts."""
-    from qgis.PyQt.QtSvg import QSvgGenerator
+    def height(self, width: int) -> int:
+        return chart_height(self.rows)
 
-    width, height = WIDTH, chart_height(rows)
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    generator = QSvgGenerator()
-    generator.setOutputDevice(buffer)
-    generator.setSize(QSize(width, height))
-    generator.setViewBox(QRectF(0, 0, width, height))
-    generator.setTitle(title)
-    painter = QPainter(generator)
-    paint_spine(painter, width, title, rows)
-    painter.end()
-    buffer.close()
-    return bytes(data)
+    def paint(self, painter: QPainter, width: int) -> None:
+        paint_spine(painter, width, self.title, self.rows)

@@ -2,7 +2,8 @@
 
 Counts are summed, rates are recomputed from summed numerators and denominators (never by
 averaging percentages), and indices or scores without counts are population-weighted means.
-A member area with no value is left out and the result says so in its ``note``.
+A member area with no value is left out and the result says so in its ``note``. Rows of many
+indicators (an ``indicator_id`` column) are aggregated in one pass.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import pandas as pd
 
 from . import schema as s
 
+KEYS = ["indicator_id", "parent"]
+
 
 def _missing_note(missing: int, members: int) -> str:
     if not missing:
@@ -18,70 +21,77 @@ def _missing_note(missing: int, members: int) -> str:
     return f"{missing} of {members} member areas have no value in the source; aggregated from the rest"
 
 
-def _finish(grouped: pd.DataFrame, members: pd.Series) -> pd.DataFrame:
-    counts = members.value_counts()
+def _with_parent(values: pd.DataFrame, membership: pd.Series) -> pd.DataFrame:
+    frame = values[values["area_code"].isin(membership.index)].copy()
+    frame["parent"] = frame["area_code"].map(membership)
+    if "indicator_id" not in frame.columns:
+        frame["indicator_id"] = ""
+    return frame
+
+
+def _every_parent(grouped: pd.DataFrame, values: pd.DataFrame,
+                  membership: pd.Series) -> pd.DataFrame:
+    """One row per indicator and parent, including parents none of whose members has a value."""
+    ids = values["indicator_id"].unique() if "indicator_id" in values.columns else [""]
+    index = pd.MultiIndex.from_product([ids, membership.unique()], names=KEYS)
+    grouped = grouped.reindex(index)
+    grouped["used"] = grouped["used"].fillna(0)
+    return grouped
+
+
+def _finish(grouped: pd.DataFrame, membership: pd.Series, values: pd.DataFrame) -> pd.DataFrame:
+    counts = membership.value_counts()
     grouped = grouped.reset_index().rename(columns={"parent": "area_code"})
     total = grouped["area_code"].map(counts).fillna(0).astype(int)
     grouped["note"] = [
         _missing_note(int(n - used), int(n)) for n, used in zip(total, grouped.pop("used"))
     ]
+    if "indicator_id" not in values.columns:
+        grouped = grouped.drop(columns="indicator_id")
     return grouped
-
-
-def _with_parent(values: pd.DataFrame, membership: pd.Series) -> pd.DataFrame:
-    frame = values.set_index("area_code")
-    frame = frame[frame.index.isin(membership.index)].copy()
-    frame["parent"] = membership.reindex(frame.index)
-    return frame
 
 
 def ratio_of_sums(values: pd.DataFrame, membership: pd.Series, scale: float = 100.0) -> pd.DataFrame:
     """Sum numerators and denominators of members, then divide. ``membership``: code -> parent."""
     frame = _with_parent(values, membership)
     usable = frame.dropna(subset=["numerator", "denominator"])
-    grouped = usable.groupby("parent").agg(
+    grouped = usable.groupby(KEYS).agg(
         numerator=("numerator", "sum"), denominator=("denominator", "sum"),
         used=("numerator", "size"))
-    grouped = grouped.reindex(membership.unique())
-    grouped.index.name = "parent"
-    grouped["used"] = grouped["used"].fillna(0)
+    grouped = _every_parent(grouped, values, membership)
     den = grouped["denominator"].where(grouped["denominator"] > 0)
     grouped["value"] = grouped["numerator"] / den * scale
-    return _finish(grouped, membership)
+    return _finish(grouped, membership, values)
 
 
 def count_sum(values: pd.DataFrame, membership: pd.Series) -> pd.DataFrame:
     """Sum a count over members; the sum is also the numerator."""
     frame = _with_parent(values, membership).dropna(subset=["value"])
-    grouped = frame.groupby("parent").agg(value=("value", "sum"), used=("value", "size"))
-    grouped = grouped.reindex(membership.unique())
-    grouped.index.name = "parent"
-    grouped["used"] = grouped["used"].fillna(0)
+    grouped = frame.groupby(KEYS).agg(value=("value", "sum"), used=("value", "size"))
+    grouped = _every_parent(grouped, values, membership)
     grouped["numerator"] = grouped["value"]
     grouped["denominator"] = float("nan")
-    return _finish(grouped, membership)
+    return _finish(grouped, membership, values)
 
 
 def weighted_mean(values: pd.DataFrame, membership: pd.Series, weights: pd.Series) -> pd.DataFrame:
     """Population-weighted mean of members' values; ``weights``: code -> population."""
     frame = _with_parent(values, membership).dropna(subset=["value"])
-    frame["weight"] = weights.reindex(frame.index)
+    frame["weight"] = frame["area_code"].map(weights)
     frame = frame.dropna(subset=["weight"])
     frame["weighted"] = frame["value"] * frame["weight"]
-    grouped = frame.groupby("parent").agg(
+    grouped = frame.groupby(KEYS).agg(
         weighted=("weighted", "sum"), weight=("weight", "sum"), used=("value", "size"))
-    grouped = grouped.reindex(membership.unique())
-    grouped.index.name = "parent"
-    grouped["used"] = grouped["used"].fillna(0)
+    grouped = _every_parent(grouped, values, membership)
     grouped["value"] = grouped["weighted"] / grouped["weight"].where(grouped["weight"] > 0)
     grouped["numerator"] = float("nan")
     grouped["denominator"] = float("nan")
-    return _finish(grouped.drop(columns=["weighted", "weight"]), membership)
+    return _finish(grouped.drop(columns=["weighted", "weight"]), membership, values)
 
 
 def aggregate(method: str, values: pd.DataFrame, membership: pd.Series,
               weights: pd.Series | None = None, scale: float = 100.0) -> pd.DataFrame:
-    """Aggregate one indicator's rows by the catalogue's method for it."""
+    """Aggregate indicator rows by the catalogue's method for them."""
     if method == s.AGG_RATIO_OF_SUMS:
         return ratio_of_sums(values, membership, scale)
     if method == s.AGG_COUNT_SUM:

@@ -24,6 +24,7 @@ from .packfile import connect_read_only
 CITY, HUB, ENGLAND = s.COMPARATORS
 COMPARATORS = s.COMPARATORS
 WHOLE_CITY = None  # the hub choice meaning "all the city's neighbourhoods"
+ALL_HUBS = "*hubs*"  # the choice meaning "the hubs side by side" (no hub has this name)
 
 METHOD_WILSON = "Wilson score"
 METHOD_COUNT = "Byar's method (exact Poisson below 10)"
@@ -47,6 +48,9 @@ class IndicatorInfo:
     licence: str
     attribution: str
     levels: tuple[str, ...] = ()
+    topic: str = ""
+    chart: str = ""  # the chart group it is drawn in (age bands, ethnic groups...), if any
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,10 +132,13 @@ class ComparePack:
         for hub in self.hubs:
             self._areas[hub] = Area(hub, hub, s.LEVEL_HUB)
         self._areas[self.city_code] = Area(self.city_code, self.place, s.LEVEL_CITY)
-        england = values.loc[values["level"] == s.LEVEL_ENGLAND, "area_code"]
-        self.england_code = england.iloc[0] if len(england) else None
-        if self.england_code:
-            self._areas[self.england_code] = Area(self.england_code, "England", s.LEVEL_ENGLAND)
+        self.england_code = self._national_code(values, s.LEVEL_ENGLAND)
+        self.england_wales_code = self._national_code(values, s.LEVEL_ENGLAND_WALES)
+        for code, level in ((self.england_code, s.LEVEL_ENGLAND),
+                            (self.england_wales_code, s.LEVEL_ENGLAND_WALES)):
+            if code:
+                self._areas[code] = Area(code, s.NATIONAL_NAMES.get(code, level.replace(
+                    "_", " ").capitalize()), level)
         self.indicators = self._indicators(catalogue, values)
         self._frame = self._compute(values)
         self._row = {key: i for i, key in enumerate(
@@ -141,6 +148,11 @@ class ComparePack:
         self.spine = self._spines()
 
     # Set-up (once per pack) -------------------------------------------------------------------
+    @staticmethod
+    def _national_code(values: pd.DataFrame, level: str) -> str | None:
+        codes = values.loc[values["level"] == level, "area_code"]
+        return codes.iloc[0] if len(codes) else None
+
     def _indicators(self, catalogue: pd.DataFrame, values: pd.DataFrame) -> list[IndicatorInfo]:
         present = set(values.loc[values["level"] == s.LEVEL_NEIGHBOURHOOD, "indicator_id"])
         domain_order = {d: i for i, d in enumerate(s.DOMAINS)}
@@ -152,7 +164,9 @@ class ComparePack:
                                  row.polarity if row.polarity in s.POLARITIES else s.POLARITY_NONE,
                                  row.value_type or "", row.period or "", row.source or "",
                                  row.licence or "", row.attribution or "",
-                                 tuple(x for x in (row.levels or "").split(",") if x))
+                                 tuple(x for x in (row.levels or "").split(",") if x),
+                                 getattr(row, "topic", None) or "",
+                                 getattr(row, "chart", None) or "", row.description or "")
             rows.append((domain_order.get(info.domain, len(domain_order)), order, info))
         return [info for _, _, info in sorted(rows, key=lambda r: (r[0], r[1]))]
 
@@ -212,6 +226,11 @@ class ComparePack:
         codes = part["area_code"].to_numpy()
         city = self._value_of(part, self.city_code)
         england = self._value_of(part, self.england_code)
+        national_name = "England"
+        if math.isnan(england) and self.england_wales_code:  # census 2011: E&W rows only
+            england = self._value_of(part, self.england_wales_code)
+            national_name = "England and Wales"
+        part["national_name"] = national_name
         hub_values = dict(zip(codes[levels == s.LEVEL_HUB], value[levels == s.LEVEL_HUB]))
         own_hub = part["hub"].map(hub_values).to_numpy(dtype=float)
         for key, comparator in ((CITY, city), (ENGLAND, england), (HUB, own_hub)):
@@ -222,7 +241,7 @@ class ComparePack:
         part[f"comparator_{CITY}"] = city
         part[f"comparator_{ENGLAND}"] = england
         part[f"comparator_{HUB}"] = own_hub
-        for level in (s.LEVEL_NEIGHBOURHOOD, s.LEVEL_HUB):
+        for level in (s.LEVEL_NEIGHBOURHOOD, s.LEVEL_HUB):  # "Nth of 42", "Nth of 8"
             at = levels == level
             if level == s.LEVEL_HUB:
                 at &= np.isin(codes, self.hubs)
@@ -247,7 +266,11 @@ class ComparePack:
 
     # Choices -----------------------------------------------------------------------------------
     def has_england(self) -> bool:
-        return self.england_code is not None
+        """Whether there is a national comparator (England, or England and Wales)."""
+        return self.england_code is not None or self.england_wales_code is not None
+
+    def national_areas(self) -> list[Area]:
+        return [self._areas[c] for c in (self.england_code, self.england_wales_code) if c]
 
     def area(self, code: str) -> Area:
         if code not in self._areas:
@@ -265,7 +288,8 @@ class ComparePack:
         if comparator == CITY:
             return self.place
         if comparator == ENGLAND:
-            return "England"
+            return "England" if self.england_code or not self.england_wales_code \
+                else "England and Wales"
         return hub or "the hub"
 
     def cell(self, area: Area, indicator: IndicatorInfo, comparator: str = CITY) -> Cell:
@@ -280,6 +304,8 @@ class ComparePack:
         else:
             significance = row[f"sig_{comparator_key}"]
             comparator_value = float(row[f"comparator_{comparator_key}"])
+            if comparator_key == ENGLAND:
+                comparator_name = row["national_name"]
             reason = self._reason(row, indicator, comparator_value, comparator_name)
         rank = None if math.isnan(row["rank"]) else int(row["rank"])
         return Cell(area, indicator, float(row["value"]), float(row["lower95"]),
@@ -292,7 +318,7 @@ class ComparePack:
         if comparator not in COMPARATORS:
             raise JsnaInputError(f"Unknown comparator '{comparator}' (choose from "
                                  f"{', '.join(COMPARATORS)})")
-        if area.level == s.LEVEL_ENGLAND:
+        if area.level in (s.LEVEL_ENGLAND, s.LEVEL_ENGLAND_WALES):
             return None, ""
         if area.level == s.LEVEL_CITY:
             return (ENGLAND, "England") if comparator == ENGLAND else (None, "")
@@ -320,8 +346,8 @@ class ComparePack:
         return ""
 
     def _empty_cell(self, area: Area, indicator: IndicatorInfo, comparator: str) -> Cell:
-        if area.level == s.LEVEL_ENGLAND:
-            reason = "The pack has no England value for this indicator"
+        if area.level in (s.LEVEL_ENGLAND, s.LEVEL_ENGLAND_WALES):
+            reason = f"The pack has no {area.name} value for this indicator"
         elif indicator.levels and area.level not in indicator.levels:
             published = ", ".join(level.replace("_", " ") for level in indicator.levels)
             reason = f"Not available for this level: published for {published} only"
@@ -339,7 +365,7 @@ class ComparePack:
         area = self.area(area_code)
         rows = []
         for ind in self.indicators:
-            if ind.value_type == "count":
+            if ind.value_type == "count" or ind.chart:  # charted parts are drawn on their own
                 continue
             summary = self.spine.get(ind.indicator_id)
             cell = self.cell(area, ind, CITY)
@@ -357,6 +383,46 @@ class ComparePack:
                 positions["value"] = st.spine_position(cell.value, centre, summary)
             rows.append(SpineRow(ind, cell, centre, label, summary, positions))
         return rows
+
+    def chart_groups(self) -> list[str]:
+        """The chart groups the pack has (age bands, ethnic groups, main languages...)."""
+        return list(dict.fromkeys(i.chart for i in self.indicators if i.chart))
+
+    def chart_rows(self, area_code: str, group: str, against: str = CITY) -> list[ChartRow]:
+        """One bar per member of a chart group: the area's share beside the city's (or, for
+        the city itself, England's, or England and Wales's where only that is published)."""
+        area = self.area(area_code)
+        return [ChartRow(ind, self.cell(area, ind), self.reference_value(ind, against))
+                for ind in self.indicators if ind.chart == group]
+
+    def reference_value(self, indicator: IndicatorInfo, against: str = CITY) -> float:
+        if against == CITY:
+            return self._value_of_code(self.city_code, indicator)
+        for code in (self.england_code, self.england_wales_code):
+            value = self._value_of_code(code, indicator) if code else float("nan")
+            if not math.isnan(value):
+                return value
+        return float("nan")
+
+    def reference_name(self, indicator: IndicatorInfo, against: str = CITY) -> str:
+        if against == CITY:
+            return self.place
+        england = self._value_of_code(self.england_code, indicator) if self.england_code \
+            else float("nan")
+        return "England" if not math.isnan(england) or not self.england_wales_code \
+            else "England and Wales"
+
+    def compare_areas(self, indicator_id: str, areas: Sequence[Area]) -> list[Cell]:
+        """One indicator for the given areas, judged against the city, sorted high to low
+        (Fingertips' "compare areas" view); areas without a value go last."""
+        indicator = self.indicator(indicator_id)
+        if indicator is None:
+            raise JsnaInputError(f"'{indicator_id}' is not an indicator of the {self.place} pack")
+        cells = [self.cell(area, indicator, CITY) for area in areas]
+        return sorted(cells, key=lambda c: (not c.has_value, -c.value if c.has_value else 0))
+
+    def indicator(self, indicator_id: str) -> IndicatorInfo | None:
+        return next((i for i in self.indicators if i.indicator_id == indicator_id), None)
 
     def _value_of_code(self, code: str, indicator: IndicatorInfo) -> float:
         i = self._row.get((code, indicator.indicator_id))
@@ -377,9 +443,20 @@ class ComparePack:
         if hub is not WHOLE_CITY:
             columns.append(self._areas[hub])
         columns.append(self._areas[self.city_code])
-        if self.has_england():
-            columns.append(self._areas[self.england_code])
+        columns += self.national_areas()
         return CompareTable(self, hub, comparator, columns)
+
+    def hubs_table(self, comparator: str = CITY) -> CompareTable:
+        """Every hub side by side, then the city and England: each hub judged against the city
+        (or England) and ranked "Nth of 8" (1 = worst by polarity)."""
+        if comparator == HUB:
+            raise JsnaInputError("Hubs are compared with the city or England, not with a hub")
+        if comparator == ENGLAND and not self.has_england():
+            raise JsnaInputError(f"The {self.place} pack has no England values to compare with")
+        if not self.hubs:
+            raise JsnaInputError(f"The {self.place} pack has no hubs to compare")
+        columns = [self._areas[hub] for hub in self.hubs] + [self._areas[self.city_code]]
+        return CompareTable(self, ALL_HUBS, comparator, columns + self.national_areas())
 
 
 @dataclass(frozen=True)
@@ -392,6 +469,15 @@ class SpineRow:
     centre_label: str
     summary: dict | None
     positions: dict
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    """One bar of a grouped chart: the area's cell and the city's value beside it."""
+
+    indicator: IndicatorInfo
+    cell: Cell
+    city: float
 
 
 class _Row:
@@ -421,7 +507,19 @@ class CompareTable:
 
     @property
     def comparator_name(self) -> str:
-        return self.pack.comparator_name(self.comparator, self.hub)
+        return self.pack.comparator_name(self.comparator, None if self.hub == ALL_HUBS
+                                         else self.hub)
+
+    @property
+    def title(self) -> str:
+        if self.hub == ALL_HUBS:
+            return f"{self.pack.place}'s Family Hub areas compared with {self.comparator_name}"
+        return f"{self.hub or self.pack.place}: neighbourhoods compared with {self.comparator_name}"
+
+    @property
+    def name(self) -> str:
+        """A short name for files: the hub, "Family Hub areas" or the place."""
+        return "Family Hub areas" if self.hub == ALL_HUBS else self.hub or self.pack.place
 
     def cell(self, area: Area, indicator: IndicatorInfo) -> Cell:
         return self.pack.cell(area, indicator, self.comparator)

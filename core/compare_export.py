@@ -110,9 +110,7 @@ def write_xlsx(table: CompareTable, path: str | Path) -> Path:
     book = Workbook()
     sheet = book.active
     sheet.title = "Comparison"
-    place = table.pack.place
-    title = f"{table.hub or place}: neighbourhoods compared with {table.comparator_name}"
-    sheet.append([title])
+    sheet.append([table.title])
     sheet["A1"].font = Font(bold=True, size=13)
     rows = grid(table)
     sheet.append(rows[0])

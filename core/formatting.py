@@ -28,3 +28,10 @@ def format_value(indicator, value: float | None) -> str:
 
 def range_label(indicator, low: float, high: float) -> str:
     return f"{low:,.{precision(indicator)}f} – {format_value(indicator, high)}"
+
+
+def ordinal(number: int) -> str:
+    """1 -> "1st", 2 -> "2nd", 11 -> "11th", 23 -> "23rd"."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10,
+                                                                                   "th")
+    return f"{number}{suffix}"

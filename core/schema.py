@@ -12,6 +12,7 @@ HUBS = "hubs"
 CITY = "city"
 AQMA = "aqma"
 MONITORING_SITES = "monitoring_sites"
+SERVICES = "services"  # GP practices and pharmacies
 # Attribute-only tables.
 CATALOGUE = "indicator_catalogue"
 VALUES = "indicator_values"
@@ -29,7 +30,13 @@ LEVEL_NEIGHBOURHOOD = "neighbourhood"
 LEVEL_HUB = "hub"
 LEVEL_CITY = "city"
 LEVEL_ENGLAND = "england"
-LEVELS = (LEVEL_SMALL_AREA, LEVEL_NEIGHBOURHOOD, LEVEL_HUB, LEVEL_CITY, LEVEL_ENGLAND)
+# Census 2011 tables published with England and Wales rows only: shown as such, never as England.
+LEVEL_ENGLAND_WALES = "england_and_wales"
+LEVELS = (LEVEL_SMALL_AREA, LEVEL_NEIGHBOURHOOD, LEVEL_HUB, LEVEL_CITY, LEVEL_ENGLAND,
+          LEVEL_ENGLAND_WALES)
+ENGLAND_CODE = "E92000001"
+ENGLAND_WALES_CODE = "K04000001"
+NATIONAL_NAMES = {ENGLAND_CODE: "England", ENGLAND_WALES_CODE: "England and Wales"}
 LEVEL_LAYERS = {
     LEVEL_SMALL_AREA: SMALL_AREAS,
     LEVEL_NEIGHBOURHOOD: NEIGHBOURHOODS,
@@ -63,7 +70,15 @@ VALUE_COLUMNS = (
 )
 CATALOGUE_COLUMNS = (
     "indicator_id", "title", "domain", "unit", "polarity", "value_type", "aggregation",
-    "period", "levels", "source", "licence", "attribution", "description",
+    "period", "levels", "source", "licence", "attribution", "description", "topic", "chart",
+)
+
+# Units an indicator may have: the catalogue formats and scales figures by them.
+UNITS = (
+    "%", "% of population", "people", "households", "years", "km", "score", "rate", "decile",
+    "rank of 32,844", "proportion (0-1)", "indirectly standardised ratio", "per 1,000 households",
+    "index (sum of ratios to limit values)", "ratio to limit value", "residents per hectare",
+    "practices", "pharmacies", "services",
 )
 
 NOT_ASSIGNED = "Not assigned"
@@ -71,8 +86,23 @@ NOT_ASSIGNED = "Not assigned"
 # The comparison (compare core, exports, the command line and Processing): what to compare
 # with, and one output row per area and indicator.
 COMPARATORS = ("city", "hub", "england")
+COMPARE_LEVELS = ("neighbourhood", "hub")  # a hub's neighbourhoods, or the hubs side by side
 COMPARISON_COLUMNS = (
     "area_code", "area_name", "level", "indicator_id", "indicator", "period", "value", "unit",
     "lower95", "upper95", "numerator", "denominator", "comparator", "comparator_value",
     "significance", "rank", "rank_of", "method", "note", "source", "licence",
 )
+
+# The map themes a JSNA needs, each with the field it maps ("indicator" maps any other), and
+# the profile chapter (JSNA domain) its map belongs to.
+MAP_THEME_FIELDS = {
+    "deprivation": "imd_decile", "fuel_poverty": "fuel_poverty", "air_quality": "air_quality",
+    "population_density": "residents_per_hectare", "ethnicity": "ethnic_not_white_british",
+    "no_qualifications": "no_qualifications", "long_term_illness": "limiting_long_term_illness",
+    "gp_access": "gp_distance", "crime": "crime_decile",
+}
+THEME_CHAPTERS = {
+    "deprivation": DOMAINS[0], "population_density": DOMAINS[0], "ethnicity": DOMAINS[0],
+    "crime": DOMAINS[0], "no_qualifications": DOMAINS[1], "fuel_poverty": DOMAINS[2],
+    "air_quality": DOMAINS[2], "gp_access": DOMAINS[2], "long_term_illness": DOMAINS[3],
+}

@@ -57,31 +57,94 @@ def byar_limits(count, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     return np.where(valid, lower, np.nan), np.where(valid, upper, np.nan)
 
 
-def _poisson_cdf(k: int, mean: float) -> float:
-    term = total = math.exp(-mean)
-    for i in range(1, k + 1):
-        term *= mean / i
-        total += term
-    return total
+def _lower_gamma_ratio(a: float, x: float) -> tuple[float, float]:
+    """Regularised incomplete gamma functions (P, Q) = (P(a, x), 1 - P(a, x)), each computed
+    where it is accurate: the series below x = a + 1, Lentz's continued fraction above. Every
+    term is formed in log space, so large counts neither underflow nor overflow."""
+    if x <= 0:
+        return 0.0, 1.0
+    log_front = a * math.log(x) - x - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        n = a
+        while abs(term) > abs(total) * 1e-17:
+            n += 1
+            term *= x / n
+            total += term
+        p = math.exp(log_front + math.log(total))
+        return p, 1.0 - p
+    tiny = 1e-300
+    b = x + 1 - a
+    c, d = 1 / tiny, 1 / b
+    fraction = d
+    for i in range(1, 100_000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        fraction *= delta
+        if abs(delta - 1) < 1e-16:
+            break
+    q = math.exp(log_front + math.log(fraction))
+    return 1.0 - q, q
 
 
-def _solve_mean(k: int, target: float) -> float:
-    """The Poisson mean at which P(X <= k) equals target (bisection; the CDF falls as mean rises)."""
-    low, high = 0.0, 10.0 * (k + 10)
+def _gamma_quantile(a: float, probability: float) -> float:
+    """x with P(a, x) = probability: Newton's method from the Wilson-Hilferty approximation,
+    kept inside a shrinking bracket (equal to the chi-squared quantile on 2a degrees / 2)."""
+    z = _normal_quantile(probability)
+    nu = 2 * a
+    x = max(nu * (1 - 2 / (9 * nu) + z * math.sqrt(2 / (9 * nu))) ** 3 / 2, 1e-300)
+    low, high = 0.0, math.inf
     for _ in range(200):
-        mid = (low + high) / 2
-        if _poisson_cdf(k, mid) > target:
-            low = mid
+        p, q = _lower_gamma_ratio(a, x)
+        error = p - probability if probability < 0.5 else (1 - probability) - q
+        if error > 0:
+            high = x
         else:
-            high = mid
-    return (low + high) / 2
+            low = x
+        density = math.exp((a - 1) * math.log(x) - x - math.lgamma(a))
+        step = error / density if density > 0 else math.inf
+        candidate = x - step
+        if not low < candidate < high:  # Newton left the bracket: bisect instead
+            candidate = (low + high) / 2 if math.isfinite(high) else 2 * x
+        if abs(candidate - x) <= 1e-15 * x:
+            return candidate
+        x = candidate
+    return x
+
+
+def _normal_quantile(probability: float) -> float:
+    """The standard normal quantile (Acklam's rational approximation, about 1e-9 accurate),
+    only a starting point for Newton's method."""
+    a = (-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269,
+         -30.66479806614716, 2.506628277459239)
+    b = (-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972,
+         -13.28068155288572)
+    c = (-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734,
+         4.374664141464968, 2.938163982698783)
+    d = (0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416)
+    if probability < 0.02425 or probability > 1 - 0.02425:
+        tail = math.sqrt(-2 * math.log(min(probability, 1 - probability)))
+        value = (((((c[0] * tail + c[1]) * tail + c[2]) * tail + c[3]) * tail + c[4]) * tail
+                 + c[5]) / ((((d[0] * tail + d[1]) * tail + d[2]) * tail + d[3]) * tail + 1)
+        return value if probability < 0.5 else -value
+    r = probability - 0.5
+    t = r * r
+    return (((((a[0] * t + a[1]) * t + a[2]) * t + a[3]) * t + a[4]) * t + a[5]) * r / \
+        (((((b[0] * t + b[1]) * t + b[2]) * t + b[3]) * t + b[4]) * t + 1)
 
 
 def exact_poisson_limits(count: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact (Garwood) limits of a whole-number count, equal to chi-squared quantiles / 2."""
+    """Exact (Garwood) limits of a whole-number count: the chi-squared quantiles
+    chi2(alpha/2; 2k)/2 and chi2(1 - alpha/2; 2k + 2)/2, for any count."""
     alpha = 1 - confidence
-    lower = 0.0 if count == 0 else _solve_mean(count - 1, 1 - alpha / 2)
-    return lower, _solve_mean(count, alpha / 2)
+    lower = 0.0 if count == 0 else _gamma_quantile(count, alpha / 2)
+    return lower, _gamma_quantile(count + 1, 1 - alpha / 2)
 
 
 def count_limits(count) -> tuple[np.ndarray, np.ndarray]:

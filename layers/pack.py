@@ -24,14 +24,17 @@ PACK_PROPERTY = "jsna/pack"
 LAYER_TITLES = {
     schema.HUBS: "Family Hub reach areas",
     schema.MONITORING_SITES: "NO2 monitoring sites",
+    schema.SERVICES: "GP practices and pharmacies",
     schema.NEIGHBOURHOODS: "Neighbourhoods (MSOA 2011)",
     schema.CITY: "{place} boundary",
     schema.AQMA: "Air Quality Management Area",
     schema.SMALL_AREAS: "Small areas (LSOA 2011)",
 }
 # Top of the layer tree first: outlines and points above the choropleth they describe.
-LOAD_ORDER = (schema.HUBS, schema.MONITORING_SITES, schema.NEIGHBOURHOODS, schema.CITY,
-              schema.AQMA, schema.SMALL_AREAS)
+LOAD_ORDER = (schema.HUBS, schema.SERVICES, schema.MONITORING_SITES, schema.NEIGHBOURHOODS,
+              schema.CITY, schema.AQMA, schema.SMALL_AREAS)
+# Shown by the themes that need them (AQMA: the whole city; services: the access theme).
+HIDDEN_AT_FIRST = (schema.AQMA, schema.SERVICES)
 
 
 @dataclass
@@ -67,8 +70,10 @@ def inspect_pack(path: str | Path) -> PackContents:
                                  "rebuild it with 'jsna build-pack'")
         info = {f.GetField("key"): f.GetField("value")
                 for f in source.GetLayerByName(schema.PACK_INFO)}
-        catalogue_rows = [{key: f.GetField(key) for key in schema.CATALOGUE_COLUMNS}
-                          for f in source.GetLayerByName(schema.CATALOGUE)]
+        catalogue = source.GetLayerByName(schema.CATALOGUE)
+        definition = catalogue.GetLayerDefn()
+        present = [key for key in schema.CATALOGUE_COLUMNS if definition.GetFieldIndex(key) >= 0]
+        catalogue_rows = [{key: f.GetField(key) for key in present} for f in catalogue]
     finally:
         gdal.PopErrorHandler()
     grids = [g for g in (info.get("background_grids") or "").split(",") if g]
@@ -176,6 +181,7 @@ def open_pack(path: str | Path, project: QgsProject | None = None) -> LoadedPack
     for layer in loaded.values():
         project.addMapLayer(layer, False)
         group.addLayer(layer)
-    if schema.AQMA in loaded:  # the whole city: shown with the air-quality theme
-        group.findLayer(loaded[schema.AQMA].id()).setItemVisibilityChecked(False)
+    for role in HIDDEN_AT_FIRST:
+        if role in loaded:
+            group.findLayer(loaded[role].id()).setItemVisibilityChecked(False)
     return LoadedPack(contents, group, loaded)

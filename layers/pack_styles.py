@@ -21,6 +21,12 @@ from .themes import apply_theme
 SMALL_AREA_STYLES = (  # (style name, theme, options, the field it needs)
     ("Fuel poverty", "fuel_poverty", {}, "fuel_poverty"),
     ("Air quality", "air_quality", {}, "air_quality"),
+    ("Population density", "population_density", {}, "residents_per_hectare"),
+    ("Ethnic groups other than White British", "ethnicity", {}, "ethnic_not_white_british"),
+    ("No qualifications", "no_qualifications", {}, "no_qualifications"),
+    ("Limiting long-term illness", "long_term_illness", {}, "limiting_long_term_illness"),
+    ("Distance to a GP practice", "gp_access", {}, "gp_distance"),
+    ("Crime (IoD 2019 decile)", "crime", {}, "crime_decile"),
     ("Deprivation (IMD 2019 decile)", "deprivation", {}, "imd_decile"),
 )
 
@@ -38,6 +44,8 @@ def style_outlines(layers: dict) -> None:
             styles.outline_renderer(layers[role], **options)
     if schema.MONITORING_SITES in layers:
         styles.monitoring_sites_renderer(layers[schema.MONITORING_SITES])
+    if schema.SERVICES in layers:
+        styles.services_renderer(layers[schema.SERVICES])
 
 
 def _save(layer, name: str, description: str, default: bool) -> None:
@@ -56,7 +64,7 @@ def save_default_styles(pack_path: Path) -> None:
         pack = open_pack(pack_path, project)
         style_outlines(pack.layers)
         for role in (schema.HUBS, schema.NEIGHBOURHOODS, schema.CITY, schema.AQMA,
-                     schema.MONITORING_SITES):
+                     schema.MONITORING_SITES, schema.SERVICES):
             if role in pack.layers:
                 _save(pack.layers[role], "JSNA default", "JSNA Area Profiles default style", True)
         small_areas = pack.layer(schema.SMALL_AREAS)

@@ -193,6 +193,26 @@ def monitoring_sites_renderer(layer: QgsVectorLayer) -> str:
     return f"NO2 annual mean at monitoring sites, µg/m³ (objective {NO2_OBJECTIVE:g})"
 
 
+SERVICE_SYMBOLS = {  # kind -> (shape, fill colour), as the services layer names them
+    "GP practice": ("square", "#1f78b4"),
+    "pharmacy": ("circle", "#33a02c"),
+}
+
+
+def services_renderer(layer: QgsVectorLayer) -> str:
+    """GP practices and pharmacies as distinct, colour-blind-safe markers."""
+    _require_field(layer, "kind")
+    categories = []
+    for kind, (shape, colour) in SERVICE_SYMBOLS.items():
+        symbol = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "size": "2.6",
+                                               "outline_color": "#ffffff",
+                                               "outline_width": "0.3"})
+        label = "GP practice (active)" if kind == "GP practice" else "Pharmacy (active)"
+        categories.append(QgsRendererCategory(kind, symbol, label))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("kind", categories))
+    return "GP practices and pharmacies (NHS ODS)"
+
+
 def outline_renderer(layer: QgsVectorLayer, colour: str, width: float, dashed: bool = False,
                      label_size: float | None = None, bold: bool = False) -> None:
     """Hubs, neighbourhoods, city and AQMA: outlines (no fill), optionally labelled by name."""

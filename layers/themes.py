@@ -13,9 +13,14 @@ from ..core.errors import JsnaInputError
 from . import styles
 from .pack import LAYER_TITLES, LoadedPack
 
-THEMES = ("deprivation", "fuel_poverty", "air_quality", "indicator")
-THEME_FIELDS = {"deprivation": "imd_decile", "fuel_poverty": "fuel_poverty",
-                "air_quality": "air_quality"}
+THEME_FIELDS = schema.MAP_THEME_FIELDS
+THEMES = (*THEME_FIELDS, "indicator")
+# Themes drawn as a choropleth of their one indicator.
+INDICATOR_THEMES = ("population_density", "ethnicity", "no_qualifications",
+                    "long_term_illness", "gp_access")
+# The layers a theme shows above its choropleth (hidden otherwise).
+THEME_OVERLAYS = {"air_quality": (schema.AQMA, schema.MONITORING_SITES),
+                  "gp_access": (schema.SERVICES,)}
 
 
 def available_themes(pack: LoadedPack) -> list[str]:
@@ -25,12 +30,13 @@ def available_themes(pack: LoadedPack) -> list[str]:
 
 
 def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AREA,
-                **options) -> str:
+                rename: bool = True, **options) -> str:
     """Style the small-area (or neighbourhood) layer by a theme; returns the legend title.
 
     Options: ``domain`` (deprivation: imd or a domain stem), ``method`` and ``breaks``
     (graduated themes), ``component`` (air quality), ``indicator_id`` and ``classes``.
-    The layer is renamed to its legend title so legends carry unit, period and source.
+    The layer is renamed to its legend title so legends carry unit, period and source
+    (``rename=False``: left as it is, for a layout that titles its legend itself).
     """
     if theme not in THEMES:
         raise JsnaInputError(f"Unknown map theme '{theme}' (choose from {', '.join(THEMES)})")
@@ -40,8 +46,9 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
     method = options.get("method", "quantile")
     if "breaks_text" in options:
         options["breaks"] = parse_breaks(options["breaks_text"])
-    if theme == "deprivation":
-        title = styles.deprivation_renderer(layer, options.get("domain", "imd"))
+    if theme in ("deprivation", "crime"):
+        stem = "crime" if theme == "crime" else options.get("domain", "imd")
+        title = styles.deprivation_renderer(layer, stem)
     elif theme == "fuel_poverty":
         title = styles.fuel_poverty_renderer(layer, method, options.get("breaks"),
                                              _reference(pack, "fuel_poverty"))
@@ -49,10 +56,10 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
         component = options.get("component", "air_quality")
         title = styles.air_quality_renderer(layer, component, method,
                                             _reference(pack, component))
-        for role in (schema.AQMA, schema.MONITORING_SITES):
-            if role in pack.layers:
-                node = pack.group.findLayer(pack.layers[role].id())
-                node.setItemVisibilityChecked(True)
+    elif theme in INDICATOR_THEMES:
+        field = THEME_FIELDS[theme]
+        title = styles.graduated_renderer(layer, field, method, options.get("classes", 5),
+                                          options.get("breaks"), _reference(pack, field))
     else:
         indicator_id = options.get("indicator_id")
         if indicator_id not in BY_ID:
@@ -62,8 +69,11 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
                                  f"{level.replace('_', ' ')}s")
         title = styles.graduated_renderer(layer, indicator_id, method, options.get("classes", 5),
                                           options.get("breaks"), _reference(pack, indicator_id))
-    base = LAYER_TITLES[schema.LEVEL_LAYERS[level]]
-    layer.setName(f"{base}: {title}")
+    for role in THEME_OVERLAYS.get(theme, ()):
+        if role in pack.layers:
+            pack.group.findLayer(pack.layers[role].id()).setItemVisibilityChecked(True)
+    if rename:
+        layer.setName(f"{LAYER_TITLES[schema.LEVEL_LAYERS[level]]}: {title}")
     layer.triggerRepaint()
     return title
 
@@ -90,18 +100,18 @@ def theme_styles(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_A
     """Style by a theme only for as long as a layout needs it.
 
     Yields the legend title and the styles to pin on map frames (layer id -> style XML); the
-    layers' own styles, names and visibility are put back afterwards, so the user's map is
-    unchanged.
+    layers' own styles and visibility are put back afterwards, and their names are left alone,
+    so the user's map is unchanged.
     """
     layer = pack.layer(schema.LEVEL_LAYERS[level])
     saved_style = QgsMapLayerStyle()
     saved_style.readFromLayer(layer)
-    saved_name = layer.name()
+    overlays = {role for roles in THEME_OVERLAYS.values() for role in roles}
     nodes = [pack.group.findLayer(pack.layers[role].id())
-             for role in (schema.AQMA, schema.MONITORING_SITES) if role in pack.layers]
+             for role in sorted(overlays) if role in pack.layers]
     visible = [node.itemVisibilityChecked() for node in nodes]
     try:
-        title = apply_theme(pack, theme, level, **options)
+        title = apply_theme(pack, theme, level, rename=False, **options)
         styles = {}
         for each in pack.layers.values():
             style = QgsMapLayerStyle()
@@ -110,7 +120,6 @@ def theme_styles(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_A
         yield title, styles
     finally:
         saved_style.writeToLayer(layer)
-        layer.setName(saved_name)
         for node, was_visible in zip(nodes, visible):
             node.setItemVisibilityChecked(was_visible)
         layer.triggerRepaint()

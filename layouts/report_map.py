@@ -13,13 +13,18 @@ from ..core.catalogue import BY_ID, SOURCES, Indicator
 from ..core.errors import JsnaInputError
 from ..core.formatting import format_value
 from ..layers.pack import LoadedPack
-from ..layers.themes import THEMES, theme_styles
+from ..layers.themes import INDICATOR_THEMES, THEME_FIELDS, THEME_OVERLAYS, THEMES, theme_styles
 from . import items
 from .items import Paper
 
 EXTENTS = ("hub", "neighbourhood", "city")
 THEME_HEADING = {"deprivation": "deprivation", "fuel_poverty": "fuel poverty",
-                 "air_quality": "air quality", "indicator": ""}
+                 "air_quality": "air quality", "population_density": "population density",
+                 "ethnicity": "ethnic groups other than White British",
+                 "no_qualifications": "no qualifications",
+                 "long_term_illness": "limiting long-term illness",
+                 "gp_access": "access to GP practices", "crime": "crime (IoD 2019)",
+                 "indicator": ""}
 
 
 @dataclass
@@ -49,6 +54,8 @@ class ReportMap:
             return BY_ID[self.options["indicator_id"]]
         if self.theme == "deprivation":
             return BY_ID[f"{self.options.get('domain', 'imd')}_decile"]
+        if self.theme == "crime" or self.theme in INDICATOR_THEMES:
+            return BY_ID[THEME_FIELDS[self.theme]]
         if self.theme == "air_quality":
             return BY_ID[self.options.get("component", "air_quality")]
         return BY_ID["fuel_poverty"]
@@ -74,10 +81,8 @@ def area_extent(pack: LoadedPack, kind: str, area: str | None) -> tuple[QgsRecta
 
 def theme_layers(pack: LoadedPack, theme: str, level: str) -> list:
     """Top to bottom: outlines and points above the choropleth."""
-    layers = [pack.layer(schema.HUBS)]
-    if theme == "air_quality":
-        layers = [pack.layers[r] for r in (schema.MONITORING_SITES, schema.AQMA)
-                  if r in pack.layers] + layers
+    layers = [pack.layers[r] for r in sorted(THEME_OVERLAYS.get(theme, ()), reverse=True)
+              if r in pack.layers] + [pack.layer(schema.HUBS)]
     if level == schema.LEVEL_SMALL_AREA:
         layers += [pack.layer(schema.NEIGHBOURHOODS), pack.layer(schema.SMALL_AREAS)]
     else:

@@ -32,7 +32,7 @@ from qgis.core import (
 )
 
 from ..core.errors import JsnaInputError
-from ..core.schema import COMPARATORS, COMPARISON_COLUMNS
+from ..core.schema import COMPARATORS, COMPARE_LEVELS, COMPARISON_COLUMNS
 from ..ui.icons import icon
 
 THEMES = ("deprivation", "fuel_poverty", "air_quality")
@@ -305,7 +305,9 @@ class CompareNeighbourhoods(JsnaAlgorithm):
     help_text = ("Sets each neighbourhood of a hub (or of the whole city) against the hub, the "
                  "city and England: value, 95% confidence limits (Wilson, Byar, or the source's "
                  "own), significance by the indicator's polarity, rank among the city's "
-                 "neighbourhoods. One row per area and indicator, as a table and optionally CSV.")
+                 "neighbourhoods. With 'Compare: hub', the Family Hub areas side by side, each "
+                 "ranked Nth of the hubs. One row per area and indicator, as a table and "
+                 "optionally CSV.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.pack_parameter()
@@ -314,6 +316,9 @@ class CompareNeighbourhoods(JsnaAlgorithm):
         self.addParameter(QgsProcessingParameterEnum(
             "COMPARATOR", "Compare with", list(COMPARATORS), defaultValue="city",
             usesStaticStrings=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            "LEVEL", "Compare", list(COMPARE_LEVELS), defaultValue="neighbourhood",
+            usesStaticStrings=True, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(
             "OUTPUT", "Comparison", QgsProcessing.SourceType.TypeVector))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -327,7 +332,10 @@ class CompareNeighbourhoods(JsnaAlgorithm):
         compare = ComparePack(self.parameterAsFile(parameters, "PACK", context))
         hub = self.parameterAsString(parameters, "HUB", context) or None
         comparator = self.parameterAsEnumString(parameters, "COMPARATOR", context)
-        table = compare.table(hub, comparator=comparator)
+        if self.parameterAsEnumString(parameters, "LEVEL", context) == "hub":
+            table = compare.hubs_table(comparator)
+        else:
+            table = compare.table(hub, comparator=comparator)
         fields = QgsFields()
         for column in COMPARISON_COLUMNS:
             fields.append(QgsField(column, field_type(
@@ -351,31 +359,60 @@ class CompareNeighbourhoods(JsnaAlgorithm):
 
 class HubProfile(JsnaAlgorithm):
     name_, display = "hubprofile", "Export a hub profile PDF"
-    help_text = ("Writes a hub's profile as one PDF: cover with the hub map, deprivation, fuel "
-                 "poverty and air-quality maps, the comparison table, a spine chart per "
-                 "neighbourhood, sources and licences.")
+    help_text = ("Writes a hub's profile (or, with no hub, the city's: its Family Hub areas "
+                 "compared) as one PDF in the JSNA's four chapters: Demographics and "
+                 "Communities, Prospects, Housing and Environment, Health and Wellbeing. Each "
+                 "has its indicators compared with the city, its maps and charts; then a spine "
+                 "chart per neighbourhood, sources and licences.")
     main_thread = True  # it styles project layers or draws layouts
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.pack_parameter()
-        self.addParameter(QgsProcessingParameterString("HUB", "Hub"))
+        self.addParameter(QgsProcessingParameterString(
+            "HUB", "Hub (empty: the city's profile)", optional=True))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", "Profile PDF", "PDF (*.pdf)"))
 
     def execute(self, parameters, context, feedback) -> dict:
         from ..core.compare import ComparePack
-        from ..layouts.export import export_layout
-        from ..layouts.profile import profile_layout
+        from ..layouts.profile import export_profiles
 
         self.step(feedback, 5, "Opening the pack")
         with self.pack_project(parameters, context) as (project, pack):
-            hub = self.parameterAsString(parameters, "HUB", context)
-            self.step(feedback, 20, f"Laying out {hub}'s profile")
-            layout = profile_layout(project, pack, ComparePack(pack.contents.path), hub)
-            self.step(feedback, 50, "Writing the PDF")
-            out = export_layout(layout, self.parameterAsFileOutput(parameters, "OUTPUT", context),
-                                "pdf", dpi=300)
+            hub = self.parameterAsString(parameters, "HUB", context) or None
+            self.step(feedback, 20, f"Laying out {hub or pack.contents.place}'s profile")
+            target = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
+            out = export_profiles(project, pack, ComparePack(pack.contents.path),
+                                  [(hub, target)])[0]
         return {"OUTPUT": str(out)}
+
+
+class EveryProfile(JsnaAlgorithm):
+    name_, display = "everyprofile", "Export every profile (each hub and the city)"
+    help_text = ("Writes each Family Hub area's profile and the city's, one PDF each, into a "
+                 "folder (named after the hub). Each PDF is written whole or not at all; "
+                 "cancelling stops before the next one.")
+    main_thread = True  # it styles project layers or draws layouts
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.pack_parameter()
+        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT", "Folder"))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        from ..core.compare import ComparePack
+        from ..layouts.profile import every_profile, export_profiles
+
+        self.step(feedback, 2, "Opening the pack")
+        folder = Path(self.parameterAsString(parameters, "OUTPUT", context))
+        folder.mkdir(parents=True, exist_ok=True)
+        with self.pack_project(parameters, context) as (project, pack):
+            compare = ComparePack(pack.contents.path)
+            targets = every_profile(compare, folder)
+            written = export_profiles(
+                project, pack, compare, targets,
+                step=lambda done, name: self.step(feedback, 5 + 95 * done / len(targets),
+                                                  f"{name}'s profile"))
+        return {"OUTPUT": str(folder), "FILES": ";".join(str(p) for p in written)}
 
 
 class ReportMap(JsnaAlgorithm):
@@ -482,4 +519,4 @@ class Atlas(JsnaAlgorithm):
 
 
 ALGORITHMS = (BuildPack, BuildNationalPack, AddIndicator, StyleLayer, CompareNeighbourhoods,
-              ReportMap, HubProfile, Atlas)
+              ReportMap, HubProfile, EveryProfile, Atlas)

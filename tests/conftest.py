@@ -35,7 +35,8 @@ def sha256_tree(folder: Path) -> dict:
 def comparison_rows_in_pack(pack: Path, hub: str) -> int:
     """One comparison row per area and indicator, counted from the pack with SQL (not through
     the compare core): the hub's neighbourhoods, the hub, the city and England, times the
-    indicators published for neighbourhoods."""
+    indicators published for neighbourhoods; England and Wales too where census tables give
+    only that."""
     import sqlite3
 
     db = sqlite3.connect(f"{Path(pack).absolute().as_uri()}?mode=ro", uri=True)
@@ -44,9 +45,11 @@ def comparison_rows_in_pack(pack: Path, hub: str) -> int:
                                     (hub,)).fetchone()[0]
         indicators = db.execute("SELECT COUNT(DISTINCT indicator_id) FROM indicator_values "
                                 "WHERE level = 'neighbourhood'").fetchone()[0]
+        nations = db.execute("SELECT COUNT(DISTINCT area_code) FROM indicator_values WHERE "
+                             "level IN ('england', 'england_and_wales')").fetchone()[0]
     finally:
         db.close()
-    return (neighbourhoods + 3) * indicators
+    return (neighbourhoods + 2 + nations) * indicators
 
 
 @pytest.fixture(scope="session")

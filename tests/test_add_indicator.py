@@ -71,8 +71,8 @@ def test_rate_from_counts_is_aggregated_and_everything_else_kept(pack, tmp_path)
     assert report.warnings == []
     rows = query(pack, "SELECT level, COUNT(*) FROM indicator_values WHERE indicator_id = "
                        "'school_ready_synthetic' GROUP BY level")
-    assert dict(rows) == {"small_area": 195, "neighbourhood": 42, "hub": 2, "city": 1}
-    assert query(pack, "SELECT COUNT(*) FROM indicator_values") == [(before + 240,)]
+    assert dict(rows) == {"small_area": 195, "neighbourhood": 42, "hub": 8, "city": 1}
+    assert query(pack, "SELECT COUNT(*) FROM indicator_values") == [(before + 195 + 42 + 8 + 1,)]
     assert query(pack, "SELECT COUNT(*) FROM indicator_catalogue") == [(catalogue_before + 1,)]
     lookup = dict(query(pack, "SELECT code, neighbourhood_code FROM hub_lookup"))
     [(wide,)] = query(pack, f"SELECT school_ready_synthetic FROM neighbourhoods WHERE code = "
@@ -103,7 +103,7 @@ def test_value_from_xlsx_at_neighbourhood_level(pack, tmp_path):
                               "indicator_id = 'local_score' GROUP BY level"))
     [(aggregation,)] = query(pack, "SELECT aggregation FROM indicator_catalogue WHERE "
                                    "indicator_id = 'local_score'")
-    assert levels == {"neighbourhood": 42, "hub": 2, "city": 1}
+    assert levels == {"neighbourhood": 42, "hub": 8, "city": 1}
     assert aggregation.startswith("population-weighted mean")
 
 

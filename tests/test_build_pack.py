@@ -68,7 +68,7 @@ def test_harmony_and_mosaic_membership(coventry_pack):
     harmony = nb[nb.hub == "Harmony"]
     assert set(harmony.code) == HARMONY
     assert harmony.hub_approximate.sum() == 3
-    assert (nb.hub == "Not assigned").sum() == 42 - 6 - 10
+    assert (nb.hub == "Not assigned").sum() == 0  # the other 26 go to the nearest hub
     hubs = gpd.read_file(coventry_pack, layer="hubs").set_index("name")
     assert "3 of 6 neighbourhoods approximate" in hubs.loc["Harmony", "membership_note"]
     assert hubs.loc["Harmony", "quadrant"] == "Central"
@@ -108,7 +108,9 @@ def test_styles_saved_in_layer_styles(coventry_pack):
     assert styles[("small_areas", "Deprivation (IMD 2019 decile)")] == 1
     assert styles[("small_areas", "Fuel poverty")] == 0
     assert styles[("small_areas", "Air quality")] == 0
-    for table in ("hubs", "neighbourhoods", "monitoring_sites", "aqma", "city"):
+    assert styles[("small_areas", "Population density")] == 0
+    assert styles[("small_areas", "Distance to a GP practice")] == 0
+    for table in ("hubs", "neighbourhoods", "monitoring_sites", "aqma", "city", "services"):
         assert styles[(table, "JSNA default")] == 1
 
 

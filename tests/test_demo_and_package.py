@@ -33,7 +33,8 @@ def test_unknown_hub_is_a_clear_error(coventry_pack, tmp_path):
                              str(coventry_pack), "--hub", "Atlantis", "--out-dir", str(tmp_path)],
                             capture_output=True, text=True)
     assert result.returncode == 2
-    assert "No hub called 'Atlantis' in the Coventry pack (hubs: Harmony, Mosaic)" in result.stderr
+    assert ("No hub called 'Atlantis' in the Coventry pack (hubs: Aspire, Families for All, "
+            "Harmony, Mosaic, Park Edge, Pathway, The Moat, Woodside)") in result.stderr
     assert not list(tmp_path.iterdir())
 
 

@@ -49,7 +49,7 @@ def test_bad_pack_message_not_traceback(plugin, qgis_iface, tmp_path):
 @needs_sources
 def test_open_pack_and_map_themes(plugin, qgis_iface, coventry_pack):
     pack = plugin.open_pack(str(coventry_pack))
-    assert pack is not None and len(QgsProject.instance().mapLayers()) == 6
+    assert pack is not None and len(QgsProject.instance().mapLayers()) == 7  # services too
     info = qgis_iface.messageBar().get_messages(0)[-1]
     assert "Harmony: 3 of 6 neighbourhoods approximate" in info
     assert plugin.apply_theme("fuel_poverty").startswith("Households in fuel poverty")

@@ -22,7 +22,8 @@ from conftest import comparison_rows_in_pack
 from jsna_profiles.core.compare import ComparePack
 
 ALGORITHMS = {"jsna:buildpack", "jsna:buildnational", "jsna:addindicator", "jsna:stylelayer",
-              "jsna:compare", "jsna:reportmap", "jsna:hubprofile", "jsna:atlas"}
+              "jsna:compare", "jsna:reportmap", "jsna:hubprofile", "jsna:everyprofile",
+              "jsna:atlas"}
 
 
 @pytest.fixture
@@ -81,6 +82,18 @@ def test_compare_to_table_and_csv(processing, coventry_pack, tmp_path):
     assert hillfields["significance"] == "worse"
 
 
+def test_hubs_side_by_side(processing, coventry_pack):
+    result = processing.run("jsna:compare", {"PACK": str(coventry_pack), "LEVEL": "hub",
+                                             "OUTPUT": "memory:"})
+    rows = [f.attributes() for f in result["OUTPUT"].getFeatures()]
+    fields = result["OUTPUT"].fields().names()
+    hubs = {r[fields.index("area_name")] for r in rows if r[fields.index("level")] == "hub"}
+    assert len(hubs) == 8
+    ranks = [r[fields.index("rank")] for r in rows if r[fields.index("level")] == "hub"
+             and r[fields.index("indicator_id")] == "no_qualifications"]
+    assert sorted(ranks) == list(range(1, 9))
+
+
 def test_bad_input_fails_cleanly(processing, coventry_pack):
     with pytest.raises(QgsProcessingException, match="No hub called 'Atlantis'"):
         processing.run("jsna:compare", {"PACK": str(coventry_pack), "HUB": "Atlantis",
@@ -90,7 +103,10 @@ def test_bad_input_fails_cleanly(processing, coventry_pack):
 def test_profile_and_atlas(processing, coventry_pack, tmp_path):
     result = processing.run("jsna:hubprofile", {"PACK": str(coventry_pack), "HUB": "Harmony",
                                                 "OUTPUT": str(tmp_path / "profile.pdf")})
-    assert pdf_pages(result["OUTPUT"]) == 13
+    assert pdf_pages(result["OUTPUT"]) > 20  # a cover, four chapters, six spines, sources
+    city = processing.run("jsna:hubprofile", {"PACK": str(coventry_pack), "HUB": "",
+                                              "OUTPUT": str(tmp_path / "city.pdf")})
+    assert pdf_pages(city["OUTPUT"]) > 10
     folder = tmp_path / "atlas"
     result = processing.run("jsna:atlas", {"PACK": str(coventry_pack), "HUB": "Harmony",
                                            "THEME": "fuel_poverty", "PER_NEIGHBOURHOOD": True,

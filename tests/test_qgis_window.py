@@ -106,7 +106,7 @@ def test_plugin_in_a_real_qgis_window(coventry_pack, plugin_zip, tmp_path):
             "monitoring_sites"} <= set(result["layers"])
     assert result["renderers"]["small_areas"] == "categorizedSymbol"  # deprivation deciles
     assert result["renderers"]["neighbourhoods"] == "graduatedSymbol"  # restyled by the panel
-    assert result["dock_visible"] and result["table_columns"] == 2 + 6 + 3
+    assert result["dock_visible"] and result["table_columns"] == 2 + 6 + 4
     assert "jsna:compare" in result["provider"] and "jsna:hubprofile" in result["provider"]
     assert "jsna_compare" in result["toolbar_actions"]
     from qgis.PyQt.QtGui import QImage

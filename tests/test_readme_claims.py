@@ -14,7 +14,8 @@ from qgis.core import QgsProject, QgsVectorLayer
 from qgis.PyQt.QtGui import QImage
 
 from jsna_profiles.builder.add_indicator import IndicatorTable, add_indicator
-from jsna_profiles.charts.spine import spine_svg
+from jsna_profiles.charts.render import to_svg
+from jsna_profiles.charts.spine import WIDTH, SpineChart
 from jsna_profiles.cli import main
 from jsna_profiles.core import compare as cmp
 from jsna_profiles.core.formatting import format_value
@@ -46,7 +47,7 @@ def test_spine_rows_without_a_city_figure_centre_on_the_median_marked_with_a_sta
     assert male.centre == pytest.approx(statistics.median(values))
     assert male.centre_label == cmp.MEDIAN_CENTRE
     assert rows["fuel_poverty"].centre == pytest.approx(20.3005, abs=1e-4)  # the city's own
-    svg = spine_svg("Hillfields", list(rows.values())).decode()
+    svg = to_svg(SpineChart("Hillfields", list(rows.values())), WIDTH).decode()
     assert f">{format_value(male.indicator, male.centre)}*<" in svg  # e.g. "80.9 years*"
     assert "centred on the neighbourhoods' median" in svg
 
@@ -136,7 +137,7 @@ def test_export_styles_writes_qml_files_that_load(coventry_pack, tmp_path, capsy
                  str(tmp_path / "qml")]) == 0
     written = sorted(p.name for p in (tmp_path / "qml").iterdir())
     assert written == sorted(f"{t}.qml" for t in ("hubs", "monitoring_sites", "neighbourhoods",
-                                                  "city", "aqma", "small_areas"))
+                                                  "city", "aqma", "small_areas", "services"))
     project = QgsProject()
     pack = open_pack(coventry_pack, project)
     for name in written:

@@ -52,7 +52,7 @@ def test_fifty_reloads_leave_nothing_behind(qgis_iface, coventry_pack):
     QgsProject.instance().clear()
     cycle(qgis_iface, coventry_pack)  # warm-up: caches, fonts, Python imports
     opened = project_contents()
-    assert opened[0] == ["Coventry"] and len(opened[1]) == 6 and opened[2] == 0, opened
+    assert opened[0] == ["Coventry"] and len(opened[1]) == 7 and opened[2] == 0, opened
     gc.collect()
     before = resident_mb()
     plugins = [cycle(qgis_iface, coventry_pack) for _ in range(CYCLES)]

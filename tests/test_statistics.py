@@ -120,3 +120,18 @@ def test_spine_position_centres_the_comparator_and_puts_best_right():
     assert st.spine_position(10, 25, summary) == pytest.approx(1.0)
     summary = st.spine_summary([10, 20, 30, 40], s.POLARITY_HIGH_GOOD)
     assert st.spine_position(40, 25, summary) == pytest.approx(1.0)
+
+
+def test_exact_poisson_limits_equal_chi_squared_quantiles_for_any_count():
+    """Issue 11: for 716 events the upper limit was 745.13 because exp(-mean) underflowed past
+    about 708; the limits must equal the chi-squared quantiles for counts 0 to 10^6."""
+    counts = sorted(set(range(0, 60)) | {99, 100, 707, 708, 709, 716, 745, 1000, 12_345}
+                    | set(np.unique(np.logspace(3, 6, 40).astype(int))))
+    for count in counts:
+        lower, upper = st.exact_poisson_limits(count)
+        expected_lower = chi2.ppf(0.025, 2 * count) / 2 if count else 0.0
+        assert lower == pytest.approx(expected_lower, rel=1e-9, abs=1e-300), count
+        assert upper == pytest.approx(chi2.ppf(0.975, 2 * count + 2) / 2, rel=1e-9), count
+    assert st.exact_poisson_limits(716)[1] == pytest.approx(770.42, abs=0.005)
+    assert st.exact_poisson_limits(5, confidence=0.998)[1] == pytest.approx(
+        chi2.ppf(0.999, 12) / 2, rel=1e-9)

@@ -29,14 +29,16 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..charts.profile_charts import GROUP_CHARTS, CompareAreas, group_chart
 from ..core import compare as cmp
 from ..core import schema as s
 from ..core.compare_export import SIGNIFICANCE_COLOURS, SIGNIFICANCE_SHORT, to_html, to_tsv, write_csv, write_xlsx
 from ..core.errors import JsnaInputError
+from .chart_view import ChartView
 from .compare_model import FIXED_COLUMNS, CompareTableModel
-from .spine_chart import SpineChart
 
 STATE_SCOPE = "jsna_area_profiles"
+SPINE, COMPARE_AREAS = "spine", "compare_areas"  # the chart choices besides the groups
 CODE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -87,11 +89,25 @@ class ComparePanel(QgsDockWidget):
         header = self.view.horizontalHeader()
         header.setDefaultSectionSize(104)
         header.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.spine = SpineChart()
+        chart_box = QWidget(splitter)
+        chart_layout = QVBoxLayout(chart_box)
+        chart_layout.setContentsMargins(0, 0, 0, 0)
+        chart_choice = QHBoxLayout()
+        chart_choice.addWidget(QLabel("Chart:", chart_box))
+        self.chart_combo = QComboBox(chart_box)
+        self.chart_combo.setObjectName("chart")
+        self.chart_combo.setToolTip("The spine chart of the chosen neighbourhood; a group "
+                                    "(age, ethnic groups, languages, religion) for the chosen "
+                                    "neighbourhood, hub or the city; or the chosen indicator "
+                                    "across the areas in the table")
+        chart_choice.addWidget(self.chart_combo, 1)
+        chart_layout.addLayout(chart_choice)
+        self.spine = ChartView()
         self.spine.setObjectName("spine_chart")
-        scroll = QScrollArea(splitter)
+        scroll = QScrollArea(chart_box)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.spine)
+        chart_layout.addWidget(scroll, 1)
         splitter.setSizes([110, 320, 300])
         layout.addWidget(splitter, 1)
 
@@ -116,6 +132,7 @@ class ComparePanel(QgsDockWidget):
 
         self.hub_combo.currentIndexChanged.connect(self._hub_changed)
         self.comparator_combo.currentIndexChanged.connect(self._choices_changed)
+        self.chart_combo.currentIndexChanged.connect(self._chart_changed)
         self.neighbourhood_list.itemChanged.connect(self._choices_changed)
         self.neighbourhood_list.currentItemChanged.connect(self._current_item_changed)
         self.view.selectionModel().currentRowChanged.connect(self._row_changed)
@@ -139,6 +156,9 @@ class ComparePanel(QgsDockWidget):
         self._updating = True
         self.hub_combo.clear()
         self.hub_combo.addItem(f"Whole {compare.place} (all neighbourhoods)", None)
+        if len(compare.hubs) > 1:
+            self.hub_combo.addItem(f"Family Hub areas (all {len(compare.hubs)} side by side)",
+                                   cmp.ALL_HUBS)
         for hub in compare.hubs:
             self.hub_combo.addItem(hub, hub)
         self.comparator_combo.clear()
@@ -147,6 +167,11 @@ class ComparePanel(QgsDockWidget):
         self.comparator_combo.addItem("England", cmp.ENGLAND)
         self._enable_comparator(cmp.ENGLAND, compare.has_england(),
                                 f"The {compare.place} pack has no England values")
+        self.chart_combo.clear()
+        self.chart_combo.addItem("Spine chart (chosen neighbourhood)", SPINE)
+        for group in compare.chart_groups():
+            self.chart_combo.addItem(GROUP_CHARTS.get(group, (group, ""))[0], group)
+        self.chart_combo.addItem("Compare areas (chosen indicator)", COMPARE_AREAS)
         self._updating = False
         if self._neighbourhood_layer() is not None:
             self._neighbourhood_layer().selectionChanged.connect(self._map_selection_changed)
@@ -209,15 +234,18 @@ class ComparePanel(QgsDockWidget):
         if self._updating or self.compare is None:
             return
         self._updating = True
-        self._enable_comparator(cmp.HUB, self.hub is not None, "Choose a hub first")
+        self._enable_comparator(cmp.HUB, self.hub not in (None, cmp.ALL_HUBS),
+                                "Choose a hub first")
         self.neighbourhood_list.clear()
-        for area in self.compare.hub_neighbourhoods(self.hub):
+        self.neighbourhood_list.setEnabled(self.hub != cmp.ALL_HUBS)
+        members = [] if self.hub == cmp.ALL_HUBS else self.compare.hub_neighbourhoods(self.hub)
+        for area in members:
             item = QListWidgetItem(area.name, self.neighbourhood_list)
             item.setData(CODE_ROLE, area.code)
             item.setToolTip(f"{area.code} ({area.hub})")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
-        if self.current_code not in {a.code for a in self.compare.hub_neighbourhoods(self.hub)}:
+        if self.current_code not in {a.code for a in members}:
             self.current_code = None
         self._updating = False
         self.refresh()
@@ -231,7 +259,10 @@ class ComparePanel(QgsDockWidget):
         if self.compare is None:
             return
         try:
-            self.table = self.compare.table(self.hub, self.checked_codes(), self.comparator)
+            if self.hub == cmp.ALL_HUBS:
+                self.table = self.compare.hubs_table(self.comparator)
+            else:
+                self.table = self.compare.table(self.hub, self.checked_codes(), self.comparator)
         except JsnaInputError as exc:
             self.show_status(str(exc), error=True)
             return
@@ -253,14 +284,47 @@ class ComparePanel(QgsDockWidget):
         self.legend.setText(f"Compared with {name} (95% confidence intervals): {chips}. "
                             "Uncoloured: not tested (hover for why).")
 
+    def _chart_changed(self, _index: int) -> None:
+        self._update_spine()
+
     def _update_spine(self) -> None:
-        code = self.current_code or next(iter(self.checked_codes()), None)
-        if code is None:
-            self.spine.set_rows("Choose a neighbourhood", [])
+        """Draw the chosen chart for the current choices."""
+        if self.compare is None or self._updating:
             return
-        area = self.compare.area(code)
-        self.spine.set_rows(f"{area.name} compared with {self.compare.place}'s neighbourhoods",
-                            self.compare.spine_rows(code))
+        kind = self.chart_combo.currentData() or SPINE
+        code = self.current_code or next(iter(self.checked_codes()), None)
+        if kind == COMPARE_AREAS:
+            self._update_compare_areas()
+        elif kind != SPINE:  # a group, for the neighbourhood, the hub, or the city
+            if code is None and self.hub not in (None, cmp.ALL_HUBS):
+                code = self.hub
+            against = cmp.CITY if code else cmp.ENGLAND
+            area = self.compare.area(code or self.compare.city_code)
+            rows = self.compare.chart_rows(area.code, kind, against)
+            reference = self.compare.reference_name(rows[0].indicator, against) if rows else ""
+            self.spine.set_chart(group_chart(kind, rows, area.name, reference))
+        elif code is None:
+            self.spine.set_rows("Choose a neighbourhood: spine charts place a neighbourhood "
+                                "among the city's", [])
+        else:
+            area = self.compare.area(code)
+            self.spine.set_rows(f"{area.name} compared with {self.compare.place}'s "
+                                "neighbourhoods", self.compare.spine_rows(code))
+
+    def _update_compare_areas(self) -> None:
+        """The chosen indicator across the table's neighbourhoods or hubs, sorted."""
+        indicator = self.model.indicator_at(self.view.currentIndex().row()) or \
+            next(iter(self.compare.indicators), None)
+        if indicator is None or self.table is None:
+            return
+        areas = [a for a in self.table.areas
+                 if a.level in (s.LEVEL_NEIGHBOURHOOD, s.LEVEL_HUB)]
+        if self.hub not in (None, cmp.ALL_HUBS):
+            areas = [a for a in areas if a.level == s.LEVEL_NEIGHBOURHOOD]
+        cells = self.compare.compare_areas(indicator.indicator_id, areas)
+        self.spine.set_chart(CompareAreas(
+            f"{indicator.title}, {indicator.period}", cells,
+            self.compare.reference_value(indicator), self.compare.place))
 
     # Neighbourhood <-> map ------------------------------------------------------------------------
     def choose_neighbourhood(self, code: str, zoom: bool = True) -> None:
@@ -341,6 +405,8 @@ class ComparePanel(QgsDockWidget):
         indicator = self.model.indicator_at(current.row())
         if indicator is None:
             return
+        if self.chart_combo.currentData() == COMPARE_AREAS:
+            self._update_spine()
         self.save_state()
         if self.loaded is None:
             return
@@ -394,8 +460,8 @@ class ComparePanel(QgsDockWidget):
         self.show_status(f"Wrote {written}")
 
     def _file_stem(self) -> str:
-        return (self.hub or (self.compare.place if self.compare else "comparison")).replace(
-            "/", "-") + "_comparison"
+        name = self.table.name if self.table is not None else "comparison"
+        return name.replace("/", "-") + "_comparison"
 
     def export_csv_dialog(self) -> None:
         self._run_export(self.export_csv, self._save_dialog("Export comparison as CSV",
@@ -406,7 +472,8 @@ class ComparePanel(QgsDockWidget):
             "Export comparison as Excel", f"{self._file_stem()}.xlsx", "Excel workbook (*.xlsx)"))
 
     def save_chart_dialog(self) -> None:
-        path = self._save_dialog("Save spine chart", f"{self._file_stem()}_spine.png",
+        kind = self.chart_combo.currentData() or SPINE
+        path = self._save_dialog("Save chart", f"{self._file_stem()}_{kind}.png",
                                  "PNG image (*.png);;SVG drawing (*.svg)")
         self._run_export(self.spine.export_svg if path.lower().endswith(".svg")
                          else self.spine.export_png, path)

@@ -5,18 +5,19 @@ from __future__ import annotations
 from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDialog, QFormLayout
 
+from ..core.compare import ALL_HUBS
 from .report_map_dialog import MAPS, ok_cancel, paper_combo
 
 
 class HubExportDialog(QDialog):
     """``atlas``: hub or whole city, map, one PDF or one per neighbourhood, paper.
-    ``profile``: hub and PDF file."""
+    ``profile``: a hub, the city (its hubs compared), or every one of them into a folder."""
 
     def __init__(self, kind: str, hubs: list[str], place: str, parent=None):
         super().__init__(parent)
         self.kind = kind
         self.setWindowTitle("JSNA Area Profiles: " + ("atlas of neighbourhoods" if kind == "atlas"
-                                                      else "hub profile PDF"))
+                                                      else "profile PDF"))
         form = QFormLayout(self)
         self.hub = QComboBox()
         self.hub.setObjectName("hub")
@@ -24,6 +25,10 @@ class HubExportDialog(QDialog):
             self.hub.addItem(f"Whole {place}", None)
         for hub in hubs:
             self.hub.addItem(hub, hub)
+        if kind == "profile":
+            self.hub.addItem(f"{place} (its Family Hub areas compared)", None)
+            self.hub.addItem(f"Every hub and {place}: one PDF each, into a folder", ALL_HUBS)
+            self.hub.currentIndexChanged.connect(self._hub_changed)
         form.addRow("Hub", self.hub)
         self.map = QComboBox()
         self.paper = paper_combo()
@@ -41,6 +46,9 @@ class HubExportDialog(QDialog):
         self._output_mode(False)
         form.addRow("Write to", self.output)
         form.addRow(ok_cancel(self))
+
+    def _hub_changed(self, _index: int) -> None:
+        self._output_mode(self.hub.currentData() == ALL_HUBS)
 
     def _output_mode(self, per_neighbourhood: bool) -> None:
         self.output.setStorageMode(QgsFileWidget.StorageMode.GetDirectory if per_neighbourhood

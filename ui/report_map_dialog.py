@@ -10,7 +10,13 @@ from ..layouts.items import ORIENTATIONS, PAPER_SIZES, Paper
 from ..layouts.report_map import ReportMap
 
 MAPS = (("Deprivation (IMD 2019 deciles)", "deprivation"), ("Fuel poverty", "fuel_poverty"),
-        ("Air quality (IoD 2019 indicator)", "air_quality"))
+        ("Air quality (IoD 2019 indicator)", "air_quality"),
+        ("Population density (residents per hectare)", "population_density"),
+        ("Ethnic groups other than White British", "ethnicity"),
+        ("No qualifications", "no_qualifications"),
+        ("Limiting long-term illness", "long_term_illness"),
+        ("Access to GP practices (with practices and pharmacies)", "gp_access"),
+        ("Crime (IoD 2019 domain deciles)", "crime"))
 EXTENT_LABELS = {"hub": "A hub", "neighbourhood": "A neighbourhood", "city": "The whole city"}
 
 
