@@ -85,28 +85,31 @@ def _maps(args) -> int:
 
 
 def _profile(args) -> int:
-    from .core.compare import ComparePack
+    from .core.compare import place_and_hubs
     from .layouts.profile import CITY_PROFILE, every_profile, export_profiles
 
     hubs = args.hub or []
     if not hubs and not args.city:
         raise JsnaInputError("give --hub NAME (once or more), --hub all, or --city")
-    compare = ComparePack(Path(args.pack))
-    wanted = ([*compare.hubs, CITY_PROFILE] if hubs == ["all"]
+    place, known = place_and_hubs(Path(args.pack))
+    wanted = ([*known, CITY_PROFILE] if hubs == ["all"]
               else hubs + ([CITY_PROFILE] if args.city else []))
-    unknown = [h for h in wanted if h is not CITY_PROFILE and h not in compare.hubs]
+    unknown = [h for h in wanted if h is not CITY_PROFILE and h not in known]
     if unknown:
-        raise JsnaInputError(f"No hub called '{unknown[0]}' in the {compare.place} pack "
-                             f"(hubs: {', '.join(compare.hubs)})")
+        raise JsnaInputError(f"No hub called '{unknown[0]}' in the {place} pack "
+                             f"(hubs: {', '.join(known)})")
     if len(wanted) == 1:
         targets = [(wanted[0], Path(args.out))]
     else:  # several profiles: --out is their folder, each PDF named after its hub
-        targets = [t for t in every_profile(compare, _out_folder(args.out)) if t[0] in wanted]
+        targets = [t for t in every_profile(place, known, _out_folder(args.out))
+                   if t[0] in wanted]
     jobs = min(args.jobs or os.cpu_count() or 1, MAX_JOBS, len(targets))
     if jobs > 1:
         return _profiles_in_parallel(args, targets, jobs)
+    from .core.compare import ComparePack
+
     project, pack = _open(args.pack)
-    for path in export_profiles(project, pack, compare, targets, args.dpi):
+    for path in export_profiles(project, pack, ComparePack(Path(args.pack)), targets, args.dpi):
         print(f"wrote {path}")
     return 0
 

@@ -346,7 +346,7 @@ class JsnaProfilesPlugin:
         def every():
             Path(out).mkdir(parents=True, exist_ok=True)
             compare = self.compare_pack()
-            targets = every_profile(compare, Path(out))
+            targets = every_profile(compare.place, compare.hubs, Path(out))
             task = QgsProxyProgressTask(f"JSNA profiles of {compare.place}")
             QgsApplication.taskManager().addTask(task)
 

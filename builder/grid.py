@@ -17,8 +17,11 @@ CELL = 1000.0
 
 def is_background_grid(path: Path) -> bool:
     """A CSV whose header has x, y and at least one Total_<pollutant>_<year> column."""
+    import csv
+
     try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        with open(path, encoding="utf-8-sig", newline="") as file:
+            header = next(csv.reader([file.readline(1 << 16)]), [])
     except (OSError, ValueError, UnicodeDecodeError):
         return False
     names = {str(c).strip() for c in header}

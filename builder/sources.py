@@ -111,7 +111,8 @@ def read_table(path: Path, columns: list[str], code_column: str,
     on one row only."""
     frame = read_csv_text(path)
     frame.columns = [str(c).strip() for c in frame.columns]
-    refuse_expression_text(frame, path.name)
+    if EXPRESSION_MARK.encode("ascii") in Path(path).read_bytes():  # the same bytes in both
+        refuse_expression_text(frame, path.name)  # encodings read: find where, and say so
     missing = [c for c in columns + [code_column] if c not in frame.columns]
     if missing:
         raise JsnaInputError(
@@ -128,6 +129,12 @@ def read_table(path: Path, columns: list[str], code_column: str,
 def to_number(frame: pd.DataFrame, column: str, code_column: str, path: Path,
               report: BuildReport) -> pd.Series:
     """Parse a numeric column: thousands separators allowed, suppressed cells become missing."""
+    try:  # most columns: plain numbers, parsed in one step
+        numbers = pd.to_numeric(frame[column], errors="raise")
+        if not numbers.isna().any() and np.isfinite(numbers).all():
+            return numbers.astype(float)
+    except (ValueError, TypeError):
+        pass
     text = frame[column].astype(str).str.strip().str.replace(",", "", regex=False)
     suppressed = text.str.lower().isin(SUPPRESSED)
     numbers = pd.to_numeric(text.where(~suppressed), errors="coerce")

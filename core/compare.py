@@ -114,6 +114,21 @@ def _read(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     return catalogue, values, areas, info
 
 
+def place_and_hubs(path: str | Path) -> tuple[str, list[str]]:
+    """The pack's place and its hubs (as ComparePack names them), read without computing any
+    comparison."""
+    path = Path(path)
+    if not path.is_file():
+        raise JsnaInputError(f"Data pack not found: {path}")
+    try:
+        with connect_read_only(path) as db:
+            info = dict(db.execute(f"SELECT key, value FROM {s.PACK_INFO}").fetchall())
+            hubs = [r[0] for r in db.execute(f"SELECT DISTINCT hub FROM {s.NEIGHBOURHOODS}")]
+    except sqlite3.DatabaseError as exc:
+        raise JsnaInputError(f"{path.name} cannot be read as a JSNA data pack ({exc})") from None
+    return info.get("place") or path.stem, sorted(h for h in hubs if h and h != s.NOT_ASSIGNED)
+
+
 class ComparePack:
     """A pack's values with limits, significance and ranks, ready to slice by hub."""
 

@@ -22,7 +22,7 @@ SMALL_AREA_STYLES = (  # (style name, theme, options, the field it needs)
     ("Fuel poverty", "fuel_poverty", {}, "fuel_poverty"),
     ("Air quality", "air_quality", {}, "air_quality"),
     ("Population density", "population_density", {}, "residents_per_hectare"),
-    ("Ethnic groups other than White British", "ethnicity", {}, "ethnic_not_white_british"),
+    ("Ethnicity: not White British", "ethnicity", {}, "ethnic_not_white_british"),
     ("No qualifications", "no_qualifications", {}, "no_qualifications"),
     ("Limiting long-term illness", "long_term_illness", {}, "limiting_long_term_illness"),
     ("Distance to a GP practice", "gp_access", {}, "gp_distance"),

@@ -95,14 +95,9 @@ def _reference(pack: LoadedPack, indicator_id: str) -> tuple[str, float] | None:
 
 
 @contextmanager
-def theme_styles(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AREA,
-                 **options) -> Iterator[tuple[str, dict]]:
-    """Style by a theme only for as long as a layout needs it.
-
-    Yields the legend title and the styles to pin on map frames (layer id -> style XML); the
-    layers' own styles and visibility are put back afterwards, and their names are left alone,
-    so the user's map is unchanged.
-    """
+def user_styles_kept(pack: LoadedPack, level: str = schema.LEVEL_SMALL_AREA) -> Iterator[None]:
+    """Whatever themes are applied inside, the layer's own style and the overlays' visibility
+    are put back afterwards (names are never changed), so the user's map is unchanged."""
     layer = pack.layer(schema.LEVEL_LAYERS[level])
     saved_style = QgsMapLayerStyle()
     saved_style.readFromLayer(layer)
@@ -111,15 +106,31 @@ def theme_styles(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_A
              for role in sorted(overlays) if role in pack.layers]
     visible = [node.itemVisibilityChecked() for node in nodes]
     try:
-        title = apply_theme(pack, theme, level, rename=False, **options)
-        styles = {}
-        for each in pack.layers.values():
-            style = QgsMapLayerStyle()
-            style.readFromLayer(each)
-            styles[each.id()] = style.xmlData()
-        yield title, styles
+        yield
     finally:
         saved_style.writeToLayer(layer)
         for node, was_visible in zip(nodes, visible):
             node.setItemVisibilityChecked(was_visible)
         layer.triggerRepaint()
+
+
+def themed(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AREA,
+           **options) -> tuple[str, dict]:
+    """Apply a theme (inside ``user_styles_kept``): its legend title, and the styles to pin on
+    map frames (layer id -> style XML)."""
+    title = apply_theme(pack, theme, level, rename=False, **options)
+    styles = {}
+    for each in pack.layers.values():
+        style = QgsMapLayerStyle()
+        style.readFromLayer(each)
+        styles[each.id()] = style.xmlData()
+    return title, styles
+
+
+@contextmanager
+def theme_styles(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AREA,
+                 **options) -> Iterator[tuple[str, dict]]:
+    """Style by a theme only for as long as a layout needs it: yields what ``themed`` gives,
+    then puts the user's styles back."""
+    with user_styles_kept(pack, level):
+        yield themed(pack, theme, level, **options)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from qgis.core import (
@@ -35,7 +36,7 @@ from ..core.errors import JsnaInputError
 from ..core.files import distinct_file_names
 from ..core.formatting import format_value, ordinal
 from ..layers.pack import LoadedPack
-from ..layers.themes import available_themes, theme_styles
+from ..layers.themes import available_themes, themed, user_styles_kept
 from . import items
 from .chart_item import CHART_WIDTH, chart_item
 from .items import MARGIN, Paper
@@ -76,20 +77,8 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
         project, f"{place} {hub} hub profile" if hub else f"{place} city profile"))
     pages = _Pages(layout)
     _cover(layout, pages.next(LANDSCAPE), pack, hub, table, name)
-    themes = available_themes(pack)
-    for number, chapter in enumerate(schema.DOMAINS, start=1):
-        chapter_title = f"{number}. {chapter}"
-        rows = _table_rows(table, [i for i in table.indicators
-                                   if i.domain == chapter and not i.chart])
-        for start in range(1, max(2, len(rows)), TABLE_ROWS_PER_PAGE):
-            _table_page(layout, pages.next(LANDSCAPE), table, chapter_title,
-                        [rows[0]] + rows[start:start + TABLE_ROWS_PER_PAGE])
-        for theme in [t for t in themes if schema.THEME_CHAPTERS.get(t) == chapter]:
-            page = pages.next(LANDSCAPE)
-            spec = ReportMap(theme, extent_kind, hub, LANDSCAPE)
-            with theme_styles(pack, theme) as (title, styles):
-                report_page(layout, page, pack, spec, title, styles)
-        _chart_pages(layout, pages, chapter_title, _chapter_charts(compare, table, hub, chapter))
+    with user_styles_kept(pack):  # the user's styles come back once, after every map
+        _chapters(layout, pages, pack, compare, table, hub, extent_kind)
     if hub is not CITY_PROFILE:
         for area in table.areas:
             if area.level == schema.LEVEL_NEIGHBOURHOOD:
@@ -101,10 +90,10 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
     return layout
 
 
-def every_profile(compare: ComparePack, folder: Path) -> list[tuple[str | None, Path]]:
+def every_profile(place: str, hubs: list[str], folder: Path) -> list[tuple[str | None, Path]]:
     """Each hub's profile and the city's, with the PDF each goes to in ``folder``."""
-    hubs = [*compare.hubs, CITY_PROFILE]
-    names = distinct_file_names([f"{hub or compare.place} profile".lower() for hub in hubs])
+    hubs = [*hubs, CITY_PROFILE]
+    names = distinct_file_names([f"{hub or place} profile".lower() for hub in hubs])
     return [(hub, Path(folder) / f"{name}.pdf") for hub, name in zip(hubs, names)]
 
 
@@ -141,6 +130,24 @@ class _Pages:
         items.set_page(self.layout, page, paper)
         self.count += 1
         return page
+
+
+def _chapters(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, compare: ComparePack,
+              table: CompareTable, hub: str | None, extent_kind: str) -> None:
+    """The four chapters: each one's tables, maps and charts."""
+    themes = available_themes(pack)
+    for number, chapter in enumerate(schema.DOMAINS, start=1):
+        chapter_title = f"{number}. {chapter}"
+        rows = _table_rows(table, [i for i in table.indicators
+                                   if i.domain == chapter and not i.chart])
+        for start in range(1, max(2, len(rows)), TABLE_ROWS_PER_PAGE):
+            _table_page(layout, pages.next(LANDSCAPE), table, chapter_title,
+                        [rows[0]] + rows[start:start + TABLE_ROWS_PER_PAGE])
+        for theme in [t for t in themes if schema.THEME_CHAPTERS.get(t) == chapter]:
+            spec = ReportMap(theme, extent_kind, hub, LANDSCAPE)
+            report_page(layout, pages.next(LANDSCAPE), pack, spec, *themed(pack, theme),
+                        follow_map=False)  # exported as it is: classes chosen once
+        _chart_pages(layout, pages, chapter_title, _chapter_charts(compare, table, hub, chapter))
 
 
 def _chapter_charts(compare: ComparePack, table: CompareTable, hub: str | None,
@@ -241,6 +248,7 @@ def _cover(layout: QgsPrintLayout, page: int, pack: LoadedPack, hub: str | None,
                 page, colour="#404040")
 
 
+@lru_cache(maxsize=32)  # a table has thousands of cells in a handful of formats
 def _text_format(size: float, bold: bool = False, colour: str = "#000000") -> QgsTextFormat:
     text_format = QgsTextFormat()
     font = QFont(items.FONT)

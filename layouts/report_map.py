@@ -126,7 +126,7 @@ def report_boxes(paper: Paper) -> dict:
 
 
 def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: ReportMap,
-                legend_title: str, styles: dict, atlas: bool = False):
+                legend_title: str, styles: dict, atlas: bool = False, follow_map: bool = True):
     """Lay out one report map on page ``page`` (already sized to ``spec.paper``); returns the map.
 
     In an ``atlas`` the title names each page's neighbourhood.
@@ -153,7 +153,7 @@ def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: Repor
     entries = [(layer, legend_title if layer is layers[-1] else layer.name())
                for layer in layers if layer.id() != pack.layer(schema.NEIGHBOURHOODS).id()
                or spec.level == schema.LEVEL_NEIGHBOURHOOD]
-    items.legend(layout, main, entries, boxes["legend"], page, s)
+    items.legend(layout, main, entries, boxes["legend"], page, s, follow_map)
     locator_layers = [pack.layer(schema.HUBS), pack.layer(schema.CITY)]
     items.locator(layout, main, locator_layers, pack.extent, boxes["locator"], page)
     items.north_arrow(layout, main, boxes["north_arrow"], page)

@@ -407,7 +407,7 @@ class EveryProfile(JsnaAlgorithm):
         folder.mkdir(parents=True, exist_ok=True)
         with self.pack_project(parameters, context) as (project, pack):
             compare = ComparePack(pack.contents.path)
-            targets = every_profile(compare, folder)
+            targets = every_profile(compare.place, compare.hubs, folder)
             written = export_profiles(
                 project, pack, compare, targets,
                 step=lambda done, name: self.step(feedback, 5 + 95 * done / len(targets),

@@ -110,6 +110,8 @@ def test_styles_saved_in_layer_styles(coventry_pack):
     assert styles[("small_areas", "Air quality")] == 0
     assert styles[("small_areas", "Population density")] == 0
     assert styles[("small_areas", "Distance to a GP practice")] == 0
+    assert styles[("small_areas", "Ethnicity: not White British")] == 0
+    assert max(len(name) for _, name in styles) <= 30  # GDAL's limit for layer_styles names
     for table in ("hubs", "neighbourhoods", "monitoring_sites", "aqma", "city", "services"):
         assert styles[(table, "JSNA default")] == 1
 

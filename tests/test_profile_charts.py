@@ -164,3 +164,28 @@ def test_a_chart_in_a_saved_project_comes_back(coventry_pack, qgis_app, tmp_path
     assert len(items) == 1 and b"Harmony: religion" in items[0].svg and b"Sikh" in items[0].svg
     project.clear()
     again.clear()
+
+
+def test_profile_legends_list_the_classes_in_each_map_view(coventry_pack, project):
+    """Profiles choose legend classes once, from the features in each map's extent (QGIS's
+    live filter is kept for layouts made to be edited)."""
+    from qgis.core import QgsFeatureRequest, QgsLayoutItemLegend, QgsMapLayerLegendUtils
+
+    from jsna_profiles.layers.pack import open_pack
+    from jsna_profiles.layouts.profile import profile_layout
+
+    pack = open_pack(coventry_pack, project)
+    layout = profile_layout(project, pack, cmp.ComparePack(coventry_pack), "Woodside")
+    checked = 0
+    for legend in (i for i in layout.items() if isinstance(i, QgsLayoutItemLegend)):
+        assert not legend.legendFilterByMapEnabled()
+        for node in legend.model().rootGroup().findLayers():
+            title = node.customProperty("legend/title-label") or ""
+            if not title.startswith("Index of Multiple Deprivation decile"):
+                continue
+            request = QgsFeatureRequest().setFilterRect(legend.linkedMap().extent())
+            present = {f["imd_decile"] for f in node.layer().getFeatures(request)}
+            order = QgsMapLayerLegendUtils.legendNodeOrder(node) or list(range(10))
+            assert order == [d - 1 for d in sorted(present)]
+            checked += 1
+    assert checked == 1
