@@ -24,6 +24,13 @@ FOOTNOTES = (
 )
 RANGE_COLOUR = QColor("#D9D9D9")
 QUARTILE_COLOUR = QColor("#8C8C8C")
+BLACK = QColor("black")
+ROW_LINE_PEN = QPen(QColor("#E6E6E6"), 1)
+CENTRE_PEN = QPen(BLACK, 1.5)
+MARKER_PEN = QPen(BLACK, 1)
+MARKER_FILLS = {key: QColor(fill) for key, (fill, _) in SIGNIFICANCE_COLOURS.items()}
+NOT_TESTED_FILL = QColor("#FFFFFF")
+_ELIDED: dict = {}  # (title, width, font) -> the title as it fits: the same rows are drawn often
 
 
 def chart_height(rows: list[SpineRow]) -> int:
@@ -72,9 +79,12 @@ def paint_spine(painter: QPainter, width: int, title: str, rows: list[SpineRow])
 def _paint_row(painter: QPainter, row: SpineRow, y: float, label_w: int, value_w: int,
                spine_x: int, spine_w: int) -> None:
     middle = y + ROW_HEIGHT / 2
-    painter.setPen(QColor("black"))
-    metrics = painter.fontMetrics()
-    label = metrics.elidedText(row.indicator.title, Qt.TextElideMode.ElideRight, label_w - 8)
+    painter.setPen(BLACK)
+    key = (row.indicator.title, label_w, painter.font().key())
+    if key not in _ELIDED:
+        _ELIDED[key] = painter.fontMetrics().elidedText(row.indicator.title,
+                                                        Qt.TextElideMode.ElideRight, label_w - 8)
+    label = _ELIDED[key]
     painter.drawText(QRectF(4, y, label_w - 8, ROW_HEIGHT), Qt.AlignmentFlag.AlignVCenter, label)
     right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
     painter.drawText(QRectF(label_w, y, value_w, ROW_HEIGHT), right,
@@ -83,7 +93,7 @@ def _paint_row(painter: QPainter, row: SpineRow, y: float, label_w: int, value_w
     if row.centre_label == MEDIAN_CENTRE:
         centre += "*"
     painter.drawText(QRectF(label_w + value_w, y, value_w, ROW_HEIGHT), right, centre)
-    painter.setPen(QPen(QColor("#E6E6E6"), 1))
+    painter.setPen(ROW_LINE_PEN)
     painter.drawLine(QPointF(0, y + ROW_HEIGHT), QPointF(spine_x + spine_w, y + ROW_HEIGHT))
     if not row.positions:
         return
@@ -98,12 +108,11 @@ def _paint_row(painter: QPainter, row: SpineRow, y: float, label_w: int, value_w
     q_left, q_right = sorted((x_of(row.positions["q25"]), x_of(row.positions["q75"])))
     painter.fillRect(QRectF(q_left, middle - band / 2, max(1.0, q_right - q_left), band),
                      QUARTILE_COLOUR)
-    painter.setPen(QPen(QColor("black"), 1.5))
+    painter.setPen(CENTRE_PEN)
     painter.drawLine(QPointF(x_of(0.5), y + 2), QPointF(x_of(0.5), y + ROW_HEIGHT - 2))
     if "value" in row.positions and not math.isnan(row.positions["value"]):
-        fill = SIGNIFICANCE_COLOURS.get(row.cell.significance, ("#FFFFFF", "#000000"))[0]
-        painter.setBrush(QColor(fill))
-        painter.setPen(QPen(QColor("black"), 1))
+        painter.setBrush(MARKER_FILLS.get(row.cell.significance, NOT_TESTED_FILL))
+        painter.setPen(MARKER_PEN)
         radius = ROW_HEIGHT * 0.3
         painter.drawEllipse(QPointF(x_of(row.positions["value"]), middle), radius, radius)
         painter.setBrush(Qt.BrushStyle.NoBrush)

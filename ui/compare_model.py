@@ -13,6 +13,13 @@ from ..core.formatting import DASH, format_value
 FIXED_COLUMNS = ("Indicator", "Period")
 INDICATOR_ROLE = Qt.ItemDataRole.UserRole + 1
 DOMAIN_BACKGROUND = QColor("#EEF2F7")
+# The roles a figure cell answers; the view asks for a dozen more per cell on every paint.
+CELL_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+              Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.BackgroundRole,
+              Qt.ItemDataRole.ForegroundRole)
+# Significance -> (background, text) brushes, made once.
+BRUSHES = {key: (QBrush(QColor(fill)), QBrush(QColor(text)))
+           for key, (fill, text) in SIGNIFICANCE_COLOURS.items()}
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 RIGHT_ALIGNED = int(getattr(_RIGHT, "value", _RIGHT))  # Qt5 flags convert with int(), Qt6 via .value
 
@@ -152,16 +159,16 @@ class CompareTableModel(QAbstractTableModel):
             return None
         if column == 1:
             return (item.period or DASH) if role == Qt.ItemDataRole.DisplayRole else None
+        if role not in CELL_ROLES:
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return RIGHT_ALIGNED
         cell = self.cell(index.row(), column)
         if role == Qt.ItemDataRole.DisplayRole:
             return format_value(item, cell.value)
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip(cell)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return RIGHT_ALIGNED
-        colours = SIGNIFICANCE_COLOURS.get(cell.significance)
-        if colours and role == Qt.ItemDataRole.BackgroundRole:
-            return QBrush(QColor(colours[0]))
-        if colours and role == Qt.ItemDataRole.ForegroundRole:
-            return QBrush(QColor(colours[1]))
-        return None
+        brushes = BRUSHES.get(cell.significance)
+        if brushes is None:
+            return None
+        return brushes[0] if role == Qt.ItemDataRole.BackgroundRole else brushes[1]
