@@ -90,14 +90,14 @@ def _hub_details(sources: Path, config: PlaceConfig) -> pd.DataFrame:
         ["name", "quadrant", "address", "postcode"]]
 
 
-def _hub_points(sources: Path, config: PlaceConfig, report: BuildReport) -> pd.DataFrame:
-    """Hubs placed at their postcodes (the council's hub list and Code-Point Open); empty
-    without those files, so neighbourhoods no lookup names stay unassigned."""
+def _hub_points(sources: Path, config: PlaceConfig, points: pd.DataFrame | None,
+                report: BuildReport) -> pd.DataFrame:
+    """Hubs placed at their postcodes (the council's hub list and Code-Point Open, ``points``);
+    empty without those files, so neighbourhoods no lookup names stay unassigned."""
     details = _hub_details(sources, config)
-    path = Path(sources) / config.files.get("postcodes", "")
-    if details.empty or not config.files.get("postcodes") or not path.is_file():
+    if details.empty or points is None:
         return pd.DataFrame(columns=["name", "postcode", "x", "y"])
-    points = services.read_postcodes(path)
+    path = Path(config.files["postcodes"])
     key = services.postcode_key(details["postcode"])
     found = key.isin(points.index)
     for name, postcode in zip(details.loc[~found, "name"], details.loc[~found, "postcode"]):
@@ -337,11 +337,12 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     areas = _geography(sources, config, report)
     lsoas, msoas = set(areas["code"]), set(areas["neighbourhood_code"])
     membership = hubs.assign_hubs(hub_lookup or config.hub_lookup, areas)
+    postcodes = services.place_postcodes(sources, config)
     areas = hubs.fill_nearest(areas.merge(membership, on="code"),
-                              _hub_points(sources, config, report))
+                              _hub_points(sources, config, postcodes, report))
 
     step(15, "Placing GP practices and pharmacies")
-    service_points, per_area = services.services(sources, config, areas, report)
+    service_points, per_area = services.services(sources, config, areas, postcodes, report)
     derived = {"@areas": _area_table(areas)}
     if per_area is not None:
         derived["@services"] = per_area

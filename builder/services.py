@@ -44,6 +44,13 @@ def read_postcodes(path: Path) -> pd.DataFrame:
                         index=postcode_key(frame["Postcode"]).values)
 
 
+def place_postcodes(sources: Path, config: PlaceConfig) -> pd.DataFrame | None:
+    """The place's postcode file (Code-Point Open) read once per build; None without one."""
+    name = config.files.get("postcodes")
+    path = Path(sources) / name if name else None
+    return read_postcodes(path) if path is not None and path.is_file() else None
+
+
 def _ods(path: Path, kind: str, report: BuildReport) -> pd.DataFrame | None:
     role, singular, wanted = KINDS[kind]
     frame = read_csv_text(path)
@@ -64,17 +71,18 @@ def _ods(path: Path, kind: str, report: BuildReport) -> pd.DataFrame | None:
 
 
 def services(sources: Path, config: PlaceConfig, areas: gpd.GeoDataFrame,
+             postcodes: pd.DataFrame | None,
              report: BuildReport) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
-    """The services layer and the "@services" table, or (None, None) without the files."""
+    """The services layer and the "@services" table, or (None, None) without the files
+    (``postcodes``: from place_postcodes)."""
     roles = ["postcodes", *(role for role, _, _ in KINDS.values())]
     absent = [r for r in roles if r not in config.files or
               not (Path(sources) / config.files[r]).is_file()]
-    if absent:
-        if set(absent) != set(roles):  # some, not all: say what is missing
+    if absent or postcodes is None:
+        if absent and set(absent) != set(roles):  # some, not all: say what is missing
             report.warn(f"no {absent[0].replace('_', ' ')} file in {sources}: the services "
                         "layer and its access indicators are left out")
         return None, None
-    postcodes = read_postcodes(Path(sources) / config.files["postcodes"])
     placed = []
     for kind, (role, singular, _) in KINDS.items():
         path = Path(sources) / config.files[role]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import schema as s
 from .errors import JsnaInputError
+from .names import check_plain_text
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 BUILT_IN_RECIPES = CONFIG_DIR / "recipes"
@@ -105,6 +106,11 @@ def _checked_indicator(where: str, item: dict, tables: dict, first: str, sources
     for key in ("title", "domain", "unit", "polarity", "period", "levels", "source"):
         if key not in item:
             raise JsnaInputError(f"{name}: '{key}' is missing")
+    for key in ("title", "topic", "period", "description"):  # printed on maps and profiles
+        check_plain_text(item.get(key, ""), f"{name}: the {key}")
+    if isinstance(item["source"], dict):
+        for key, text in item["source"].items():
+            check_plain_text(text, f"{name}: the source's {key}")
     if item["unit"] not in s.UNITS:
         raise JsnaInputError(f"{name}: the unit '{item['unit']}' is not one the catalogue knows "
                              f"({', '.join(s.UNITS)})")

@@ -88,6 +88,7 @@ def test_a_new_recipe_adds_an_indicator_end_to_end(coventry_pack, tmp_path):
     ({"source": "nowhere"}, "the source 'nowhere' is not in sources.json"),
     ({"levels": ["ward"]}, "'ward' is not a level"),
     ({"colour": "red"}, "unknown key 'colour'"),
+    ({"title": "Students [% env('SECRET') %]"}, "contains '[%', which QGIS would run"),
 ])
 def test_a_recipe_the_catalogue_cannot_use_is_refused_naming_file_and_indicator(tmp_path, change,
                                                                                 message):
