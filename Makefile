@@ -1,5 +1,6 @@
 # JSNA Area Profiles. `make demo` and `make test` are the two set-up commands (see README).
 SOURCES ?= ../shared/data/raw
+ENGLAND ?= $(dir $(abspath $(SOURCES)))england
 PACK ?= build/coventry.gpkg
 HUB ?= Harmony
 PY := .venv/bin/python
@@ -17,7 +18,8 @@ build/.deps: bin/install-deps requirements-dev.txt
 setup: build/.deps
 
 pack: build/.deps
-	bin/jsna build-pack --sources $(SOURCES) --out $(PACK)
+	bin/jsna build-pack --sources $(SOURCES) --out $(PACK) \
+		$(if $(wildcard $(ENGLAND)/*),--england $(ENGLAND))
 
 demo: pack
 	bin/jsna maps --pack $(PACK) --hub $(HUB) --out-dir build/demo

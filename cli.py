@@ -23,7 +23,8 @@ def _build(args) -> int:
 
     config = PlaceConfig.load(Path(args.config) if args.config else DEFAULT_PLACE_CONFIG)
     report = build_pack(Path(args.sources), Path(args.out), config,
-                        Path(args.hub_lookup) if args.hub_lookup else None)
+                        Path(args.hub_lookup) if args.hub_lookup else None,
+                        england=Path(args.england) if args.england else None)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {args.out}")
@@ -78,14 +79,15 @@ def _maps(args) -> int:
     folder = _out_folder(args.out_dir)
     extent = "hub" if args.hub else "city"
     for theme in args.themes:
-        layout = report_layout(project, pack, ReportMap(theme, extent, args.hub, paper))
+        spec = ReportMap(theme, extent, args.hub, paper, background=args.background)
+        layout = report_layout(project, pack, spec, warn=_warn)
         out = export_layout(layout, folder / f"{theme}.{args.format}", dpi=args.dpi)
         print(f"wrote {out}")
     return 0
 
 
 def _profile(args) -> int:
-    from .core.compare import place_and_hubs
+    from .core.packfile import place_and_hubs
     from .layouts.profile import CITY_PROFILE, every_profile, export_profiles
 
     hubs = args.hub or []
@@ -109,7 +111,8 @@ def _profile(args) -> int:
     from .core.compare import ComparePack
 
     project, pack = _open(args.pack)
-    for path in export_profiles(project, pack, ComparePack(Path(args.pack)), targets, args.dpi):
+    for path in export_profiles(project, pack, ComparePack(Path(args.pack)), targets, args.dpi,
+                                background=args.background, warn=_warn):
         print(f"wrote {path}")
     return 0
 
@@ -125,6 +128,8 @@ def _profiles_in_parallel(args, targets: list, jobs: int) -> int:
     for share in shares:
         command = [sys.executable, str(script), "profile", "--pack", args.pack, "--out",
                    args.out, "--dpi", str(args.dpi), "--jobs", "1"]
+        if args.background:
+            command.append("--background")
         for hub, _ in share:
             command += ["--city"] if hub is None else ["--hub", hub]
         running.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -199,6 +204,16 @@ def _add_indicator(args) -> int:
     return 0
 
 
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr)
+
+
+def _background_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--background", action="store_true",
+                         help="an OpenStreetMap background under the maps (needs the internet; "
+                         "without it the maps are made plain, with a warning)")
+
+
 def _paper_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--paper", choices=["A4", "A3"], default="A4")
     command.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape")
@@ -212,6 +227,8 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--out", required=True, help="GeoPackage to write (replaced when complete)")
     build.add_argument("--config", help="place configuration (default: Coventry)")
     build.add_argument("--hub-lookup", help="CSV of area_code,hub,basis (default: the place's)")
+    build.add_argument("--england", help="folder of the national IoD files: adds England's "
+                       "figures, so the pack's IoD indicators can be compared with England")
     build.set_defaults(run=_build)
     national = commands.add_parser(
         "build-national", help="a pack for England, or any English local authority, from the "
@@ -237,6 +254,7 @@ def parser() -> argparse.ArgumentParser:
     maps.add_argument("--format", choices=["png", "pdf", "svg"], default="png")
     _paper_options(maps)
     maps.add_argument("--dpi", type=int, default=96)
+    _background_option(maps)
     maps.set_defaults(run=_maps)
     profile = commands.add_parser(
         "profile", help="a hub's (or the city's) profile as a multi-page PDF, in the JSNA's "
@@ -253,6 +271,7 @@ def parser() -> argparse.ArgumentParser:
                          help="processes sharing several profiles (default: one per CPU, up to "
                          f"{MAX_JOBS})")
     profile.add_argument("--dpi", type=int, default=300)
+    _background_option(profile)
     profile.set_defaults(run=_profile)
     atlas = commands.add_parser("atlas", help="a map page per neighbourhood, as PDF")
     atlas.add_argument("--pack", required=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qgis.core import Qgis, QgsProject
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtWidgets import QAction, QApplication, QFileDialog, QMessageBox
+from qgis.PyQt.QtWidgets import QAction, QApplication, QFileDialog, QMenu, QMessageBox, QPushButton
 
 from .core import schema
 from .core.errors import JsnaInputError
@@ -12,6 +12,8 @@ from .ui.icons import icon
 
 MENU = "&JSNA Area Profiles"
 TITLE = "JSNA Area Profiles"
+STATUS_SECONDS = 10
+LAST_FOLDER_SETTING = "jsna_area_profiles/last_pack_folder"
 
 
 class JsnaProfilesPlugin:
@@ -21,6 +23,7 @@ class JsnaProfilesPlugin:
         self.iface = iface
         self.actions: list[QAction] = []
         self.toolbar = None
+        self.menu = None
         self.pack = None
         self.compare_panel = None
         self._compare_packs: dict = {}
@@ -42,15 +45,19 @@ class JsnaProfilesPlugin:
         self.initProcessing()
         self.toolbar = self.iface.addToolBar(TITLE)
         self.toolbar.setObjectName("JsnaAreaProfilesToolbar")
+        self.menu = self._top_level_menu()
         self._add("open_pack", "Open data pack…", self.open_pack_dialog)
+        self.menu.addSeparator()
         self._add("deprivation", "Map deprivation (IMD 2019 deciles)",
                   lambda: self.apply_theme("deprivation"))
         self._add("fuel_poverty", "Map fuel poverty", lambda: self.apply_theme("fuel_poverty"))
         self._add("air_quality", "Map air quality", lambda: self.apply_theme("air_quality"))
         self._add("indicator", "Map any indicator…", self.style_dialog)
+        self.menu.addSeparator()
         self._add("compare", "Compare neighbourhoods…", self.show_compare_panel)
         self._add("add_indicator", "Add an indicator from your own table…",
                   self.add_indicator_dialog)
+        self.menu.addSeparator()
         self._add("report_map", "Report map…", self.report_map_dialog)
         self._add("atlas", "Atlas of neighbourhoods…", lambda: self.hub_export_dialog("atlas"))
         self._add("profile", "Profile PDF (a hub, the city, or all)…",
@@ -58,11 +65,24 @@ class JsnaProfilesPlugin:
         QgsProject.instance().readProject.connect(self._project_read)
         QgsProject.instance().cleared.connect(self._project_cleared)
 
+    def _top_level_menu(self) -> QMenu:
+        """The plugin's own menu in QGIS's menu bar, before Help (as Processing's is)."""
+        bar = self.iface.mainWindow().menuBar()
+        menu = QMenu(MENU, bar)
+        menu.setObjectName("JsnaAreaProfilesMenu")
+        help_menu = next((a for a in bar.actions()
+                          if a.menu() is not None and a.menu().objectName() == "mHelpMenu"), None)
+        if help_menu is not None:
+            bar.insertMenu(help_menu, menu)
+        else:
+            bar.addMenu(menu)
+        return menu
+
     def _add(self, name: str, text: str, slot) -> QAction:
         action = QAction(icon(name), text, self.iface.mainWindow())
         action.setObjectName(f"jsna_{name}")
         action.triggered.connect(lambda *_args: self._guarded(slot))
-        self.iface.addPluginToMenu(MENU, action)
+        self.menu.addAction(action)
         self.toolbar.addAction(action)
         self.actions.append(action)
         return action
@@ -82,11 +102,14 @@ class JsnaProfilesPlugin:
             self.compare_panel.deleteLater()
             self.compare_panel = None
         for action in self.actions:
-            self.iface.removePluginMenu(MENU, action)
             self.toolbar.removeAction(action)
             action.triggered.disconnect()  # now, not when Qt gets round to deleting it
             action.deleteLater()
         self.actions.clear()
+        if self.menu is not None:
+            self.iface.mainWindow().menuBar().removeAction(self.menu.menuAction())
+            self.menu.deleteLater()
+            self.menu = None
         if self.toolbar is not None:
             self.iface.mainWindow().removeToolBar(self.toolbar)
             self.toolbar.deleteLater()
@@ -116,36 +139,65 @@ class JsnaProfilesPlugin:
         self.iface.messageBar().pushMessage(TITLE, str(exc), level=Qgis.MessageLevel.Critical,
                                             duration=0)
 
-    def _info(self, text: str) -> None:
+    def _info(self, text: str, keep_warnings: bool = False) -> None:
+        """A success: earlier messages (an error since put right) are cleared first, except
+        the warnings this action itself gave when ``keep_warnings``."""
+        if not keep_warnings:
+            self.iface.messageBar().clearWidgets()
         self.iface.messageBar().pushMessage(TITLE, text, level=Qgis.MessageLevel.Info,
-                                            duration=10)
+                                            duration=STATUS_SECONDS)
+
+    def _info_with_details(self, text: str, details: str) -> None:
+        """One short line that stays, with a Details button for the full explanation."""
+        bar = self.iface.messageBar()
+        bar.clearWidgets()
+        message = bar.createMessage(TITLE, text)
+        button = QPushButton("Details…", message)
+        button.setObjectName("jsna_details")
+        window = self.iface.mainWindow()  # not self: the message may outlive the plugin
+        button.clicked.connect(lambda: QMessageBox.information(window, TITLE, details))
+        message.layout().addWidget(button)
+        bar.pushWidget(message, Qgis.MessageLevel.Info, 0)
+
+    def _warning(self, text: str) -> None:
+        self.iface.messageBar().pushMessage(TITLE, text, level=Qgis.MessageLevel.Warning,
+                                            duration=0)
+
+    def _status(self, text: str) -> None:
+        self.iface.statusBarIface().showMessage(f"{TITLE}: {text}", STATUS_SECONDS * 1000)
 
     # Actions -------------------------------------------------------------------------------
     def open_pack_dialog(self) -> None:
+        """Choose a pack, starting in the folder the last one came from."""
+        from pathlib import Path
+
+        from qgis.core import QgsSettings
+
+        settings = QgsSettings()
+        folder = settings.value(LAST_FOLDER_SETTING, "")
         path, _ = QFileDialog.getOpenFileName(self.iface.mainWindow(), "Open JSNA data pack",
-                                              "", "JSNA data pack (*.gpkg)")
+                                              folder, "JSNA data pack (*.gpkg)")
         if path:
+            settings.setValue(LAST_FOLDER_SETTING, str(Path(path).parent))
             self.open_pack(path)
 
     def open_pack(self, path: str):
         """Load a pack, show the deprivation map, zoom to the place; None on bad input."""
-        from .layers.pack import open_pack
+        from .layers.pack import membership_summary, open_pack
         from .layers.themes import apply_theme
 
         try:
             self.pack = open_pack(path, QgsProject.instance())
-            apply_theme(self.pack, "deprivation")
+            title = apply_theme(self.pack, "deprivation")
         except JsnaInputError as exc:
             self._error(exc)
             return None
         canvas = self.iface.mapCanvas()
         canvas.setExtent(self.pack.extent)
         canvas.refresh()
-        notes = [f"{f['name']}: {f['membership_note']}"
-                 for f in self.pack.layer(schema.HUBS).getFeatures()
-                 if "approximate" in str(f["membership_note"])]
-        self._info(f"Opened the {self.pack.contents.place} data pack. Hub membership: "
-                   + ("; ".join(notes) if notes else "as published"))
+        short, details = membership_summary(self.pack.layer(schema.HUBS))
+        self._info_with_details(f"Opened {self.pack.contents.place}: {short}", details)
+        self._status(f"mapped {title}")
         if self.compare_panel is not None and self.compare_panel.isVisible():
             self.show_compare_panel()
         return self.pack
@@ -164,6 +216,7 @@ class JsnaProfilesPlugin:
             self._error(exc)
             return None
         self.iface.mapCanvas().refresh()
+        self._status(f"mapped {title}")
         return title
 
     def style_dialog(self) -> None:
@@ -186,7 +239,7 @@ class JsnaProfilesPlugin:
 
     def show_compare_panel(self):
         """Open the compare dock on the open pack, with the choices saved in the project."""
-        from .ui.compare_panel import STATE_SCOPE, ComparePanel
+        from .ui.compare_panel import DOCK_WIDTH, STATE_SCOPE, ComparePanel
 
         try:
             compare = self.compare_pack()
@@ -196,6 +249,9 @@ class JsnaProfilesPlugin:
         if self.compare_panel is None:
             self.compare_panel = ComparePanel(self.iface.mainWindow())
             self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.compare_panel)
+            window = self.iface.mainWindow()
+            window.resizeDocks([self.compare_panel], [min(DOCK_WIDTH, window.width() // 2)],
+                               Qt.Orientation.Horizontal)
         if self.compare_panel.compare is not compare or self.compare_panel.loaded is not self.pack:
             self.compare_panel.set_pack(compare, self.pack, self.iface.mapCanvas())
         self.compare_panel.show()
@@ -246,15 +302,16 @@ class JsnaProfilesPlugin:
         """A report map layout in the project's layout manager, opened in the designer."""
         from .layouts.report_map import report_layout
 
+        self.iface.messageBar().clearWidgets()  # this action's warnings stay with its success
         try:
             layout = report_layout(QgsProject.instance(), self._require_pack(), spec,
-                                   add_to_project=True)
+                                   add_to_project=True, warn=self._warning)
         except JsnaInputError as exc:
             self._error(exc)
             return None
         if open_designer:
             self.iface.openLayoutDesigner(layout)
-        self._info(f"Layout '{layout.name()}' added to the project's layouts")
+        self._info(f"Layout '{layout.name()}' added to the project's layouts", keep_warnings=True)
         return layout
 
     def hub_export_dialog(self, kind: str) -> None:
@@ -270,7 +327,7 @@ class JsnaProfilesPlugin:
             self.export_atlas(chosen["theme"], chosen["hub"], chosen["out"], chosen["one_file"],
                               chosen["paper"])
         else:
-            self.export_profile(chosen["hub"], chosen["out"])
+            self.export_profile(chosen["hub"], chosen["out"], chosen["background"])
 
     def _busy(self, work):
         """Run an export with a wait cursor; bad input becomes a message, never a traceback."""
@@ -302,7 +359,8 @@ class JsnaProfilesPlugin:
                 return []  # declined: nothing written, and no layout added to the project
             project.layoutManager().addLayout(layout)
             files = export_atlas(layout, Path(out), one_file, overwrite=bool(present))
-            self._info(f"Wrote {len(files)} PDF file(s) to {Path(files[0]).parent}")
+            self._info(f"Wrote {files[0]}" if len(files) == 1 else
+                       f"Wrote {len(files)} PDF files ({files[0].name} …) to {files[0].parent}")
             return files
         return self._busy(work)
 
@@ -324,7 +382,7 @@ class JsnaProfilesPlugin:
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         return answer == QMessageBox.StandardButton.Yes
 
-    def export_profile(self, hub: str | None, out: str):
+    def export_profile(self, hub: str | None, out: str, background: bool = False):
         """A hub's profile (None: the city's) added to the project and exported as PDF; with
         ALL_HUBS, every hub's and the city's into the folder ``out``, one after another, with
         progress in QGIS's task manager and the window redrawn between them."""
@@ -337,10 +395,12 @@ class JsnaProfilesPlugin:
         from .layouts.profile import every_profile, export_profiles, profile_layout
 
         def one():
+            self.iface.messageBar().clearWidgets()
             layout = profile_layout(QgsProject.instance(), self._require_pack(),
-                                    self.compare_pack(), hub, add_to_project=True)
+                                    self.compare_pack(), hub, add_to_project=True,
+                                    background=background, warn=self._warning)
             path = export_layout(layout, Path(out), "pdf", dpi=300)
-            self._info(f"Wrote {path}")
+            self._info(f"Wrote {path}", keep_warnings=True)
             return path
 
         def every():
@@ -356,7 +416,8 @@ class JsnaProfilesPlugin:
                 QApplication.processEvents()
             try:
                 files = export_profiles(QgsProject.instance(), self._require_pack(), compare,
-                                        targets, step=step)
+                                        targets, step=step, background=background,
+                                        warn=self._warning)
             finally:
                 task.finalize(True)
             self._info(f"Wrote {len(files)} profiles to {out}")

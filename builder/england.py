@@ -185,6 +185,60 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     return report
 
 
+ENGLAND_NOTE = "England's figure, aggregated from every LSOA in England (national files)"
+
+
+def england_figures(folder: Path, report: BuildReport) -> pd.DataFrame:
+    """England's own figure for every indicator the national files hold, for a local pack to
+    be compared with England. Computed once per set of national files and kept in the user's
+    cache folder (a few kilobytes; about 8 s to compute)."""
+    folder = Path(folder)
+    needed = [folder / FILES[role] for role in ("iod_domains", "iod_population", "iod_underlying")]
+    absent = [p.name for p in needed if not p.is_file()]
+    if absent:
+        raise JsnaInputError(f"England's figures need {', '.join(absent)} in {folder}")
+    cached = _cache_folder() / f"england_figures_{_fingerprint(needed)}.csv"
+    if cached.is_file():
+        return pd.read_csv(cached, dtype={"area_code": str, "note": str, "period": str},
+                           keep_default_na=False, na_values=[""])
+    names = read_table(needed[0], [LSOA_NAME], IOD_CODE)
+    everywhere = pd.DataFrame({"code": names[IOD_CODE],
+                               "neighbourhood_code": names[LSOA_NAME].str.strip().str[:-1]})
+    context = RecipeContext(folder, FILES, ENGLAND, {
+        schema.LEVEL_SMALL_AREA: set(everywhere["code"]), schema.LEVEL_NEIGHBOURHOOD: set()},
+        report)
+    base_rows = run_recipes(catalogue.RECIPES, context)
+    rows = _england_rows(base_rows, everywhere, population_of(base_rows))
+    rows["note"] = ENGLAND_NOTE
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(".partial")
+    rows.to_csv(partial, index=False)
+    partial.replace(cached)
+    return rows
+
+
+def _cache_folder() -> Path:
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "jsna_profiles"
+
+
+def _fingerprint(paths: list[Path]) -> str:
+    """The files' names, sizes and modification times, and the recipes that read them: a
+    changed file or recipe is a new cache entry."""
+    import hashlib
+
+    from ..core.recipes import BUILT_IN_RECIPES
+
+    digest = hashlib.sha256()
+    for p in paths:
+        digest.update(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}|".encode())
+    for recipe in sorted(BUILT_IN_RECIPES.glob("*.json")):
+        digest.update(recipe.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _england_rows(base_rows: list, everywhere: pd.DataFrame, population: pd.Series) -> pd.DataFrame:
     """England's own figure for every indicator that aggregates, to compare an authority with."""
     config = PlaceConfig("England", ENGLAND, "England", FILES, Path(), {})

@@ -321,11 +321,13 @@ def _unraisable_held():
 
 def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
                hub_lookup: Path | None = None, with_styles: bool = True,
-               progress: Callable[[float, str], None] | None = None) -> BuildReport:
+               progress: Callable[[float, str], None] | None = None,
+               england: Path | None = None) -> BuildReport:
     """Build the pack from the source folder into ``out`` (replaced only when complete).
 
-    ``progress(percent, text)`` is told each stage; an exception it raises stops the build
-    with nothing written.
+    ``england``: the folder of national files, from which England's figures are added for
+    every indicator the local files give none for (the IoD's). ``progress(percent, text)`` is
+    told each stage; an exception it raises stops the build with nothing written.
     """
     config = config or PlaceConfig.load()
     sources, out = Path(sources), Path(out)
@@ -362,6 +364,9 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     step(45, "Aggregating to neighbourhoods, hubs and the city")
     values = _aggregate_values(base_rows, areas, population, memberships, config, by_id)
     check_published(values, context.published, config.place, by_id, report)
+    if england is not None:
+        step(50, "England's figures from the national files")
+        values = _with_england(values, Path(england), by_id, report)
 
     names = _neighbourhood_names(sources, config, msoas, report)
     areas = areas.merge(names[["code", "name"]].rename(
@@ -412,6 +417,18 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
         layers.append((service_points, schema.SERVICES))
     write_pack(out, layers, tables, with_styles, indicators)
     return report
+
+
+def _with_england(values: pd.DataFrame, folder: Path, by_id: dict,
+                  report: BuildReport) -> pd.DataFrame:
+    """England's figure added for each of the pack's indicators that has none yet."""
+    from .england import england_figures
+
+    national = england_figures(folder, BuildReport())  # England's gaps are not the place's
+    present = set(values.loc[values["level"] == schema.LEVEL_ENGLAND, "indicator_id"])
+    wanted = national[national["indicator_id"].isin(set(by_id) - present)].copy()
+    wanted["period"] = wanted["indicator_id"].map(lambda i: by_id[i].period)
+    return pd.concat([values, wanted[list(schema.VALUE_COLUMNS)]], ignore_index=True)
 
 
 def population_of(base_rows: list[pd.DataFrame]) -> pd.Series:

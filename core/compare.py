@@ -114,21 +114,6 @@ def _read(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     return catalogue, values, areas, info
 
 
-def place_and_hubs(path: str | Path) -> tuple[str, list[str]]:
-    """The pack's place and its hubs (as ComparePack names them), read without computing any
-    comparison."""
-    path = Path(path)
-    if not path.is_file():
-        raise JsnaInputError(f"Data pack not found: {path}")
-    try:
-        with connect_read_only(path) as db:
-            info = dict(db.execute(f"SELECT key, value FROM {s.PACK_INFO}").fetchall())
-            hubs = [r[0] for r in db.execute(f"SELECT DISTINCT hub FROM {s.NEIGHBOURHOODS}")]
-    except sqlite3.DatabaseError as exc:
-        raise JsnaInputError(f"{path.name} cannot be read as a JSNA data pack ({exc})") from None
-    return info.get("place") or path.stem, sorted(h for h in hubs if h and h != s.NOT_ASSIGNED)
-
-
 class ComparePack:
     """A pack's values with limits, significance and ranks, ready to slice by hub."""
 
@@ -283,6 +268,11 @@ class ComparePack:
     def has_england(self) -> bool:
         """Whether there is a national comparator (England, or England and Wales)."""
         return self.england_code is not None or self.england_wales_code is not None
+
+    def national_coverage(self) -> tuple[int, int]:
+        """(indicators with an England, or England and Wales, figure; indicators in the table)."""
+        shown = [i for i in self.indicators if not i.chart]
+        return sum(not math.isnan(self.reference_value(i, ENGLAND)) for i in shown), len(shown)
 
     def national_areas(self) -> list[Area]:
         return [self._areas[c] for c in (self.england_code, self.england_wales_code) if c]

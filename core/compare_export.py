@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 
 from . import statistics as st
 from . import verify
 from .compare import LONG_COLUMNS, CompareTable
 from .files import write_bytes_atomically
-from .formatting import format_value
+from .formatting import excel_format, format_value
 
 # Fingertips' significance colours: (fill, text).
 SIGNIFICANCE_COLOURS = {
@@ -118,12 +119,15 @@ def write_xlsx(table: CompareTable, path: str | Path) -> Path:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for r, ind in enumerate(table.indicators, start=3):
-        sheet.append(rows[r - 2])
+        sheet.append(rows[r - 2][:4])
         for c, area in enumerate(table.areas, start=5):
-            colours = SIGNIFICANCE_COLOURS.get(table.cell(area, ind).significance)
+            cell = table.cell(area, ind)
+            target = sheet.cell(row=r, column=c, value=None if math.isnan(cell.value)
+                                else cell.value)  # a number Excel can sum and chart
+            target.number_format = excel_format(ind)
+            colours = SIGNIFICANCE_COLOURS.get(cell.significance)
             if colours:
                 fill, text = colours
-                target = sheet.cell(row=r, column=c)
                 target.fill = PatternFill("solid", fgColor=fill[1:])
                 target.font = Font(color=text[1:])
     key_row = len(table.indicators) + 4

@@ -26,6 +26,28 @@ def format_value(indicator, value: float | None) -> str:
     return f"{value:,.{places}f}{unit}"
 
 
+def excel_format(indicator) -> str:
+    """The spreadsheet number format that shows a value as ``format_value`` writes it, so the
+    cell holds the number (39.2) and reads "39.2%"."""
+    places = precision(indicator)
+    number = "#,##0" + ("." + "0" * places if places else "")
+    if indicator.unit in ("%", "% of population"):
+        return number + '"%"'
+    if indicator.unit in ("km", "years"):
+        return f'{number}" {indicator.unit}"'
+    return number
+
+
+def indicator_label(indicator) -> str:
+    """How lists name an indicator: domain, title, unit and period, unique in the catalogue
+    (the count and the percentage of the same thing differ by their unit; a chart's member
+    says which chart it is drawn in)."""
+    unit = f", {indicator.unit}" if indicator.unit else ""
+    chart = f", {indicator.chart.replace('_', ' ')} chart" if getattr(indicator, "chart", "") \
+        else ""
+    return f"{indicator.domain} · {indicator.title}{unit} ({indicator.period}){chart}"
+
+
 def range_label(indicator, low: float, high: float) -> str:
     return f"{low:,.{precision(indicator)}f} – {format_value(indicator, high)}"
 

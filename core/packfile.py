@@ -12,6 +12,7 @@ from contextlib import closing
 from pathlib import Path
 
 from . import schema
+from .errors import JsnaInputError
 
 
 def connect_read_only(path: str | Path) -> sqlite3.Connection:
@@ -57,3 +58,18 @@ def remove_database(path: str | Path) -> None:
     """Delete an SQLite file and the journal files SQLite or GDAL may have left beside it."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def place_and_hubs(path: str | Path) -> tuple[str, list[str]]:
+    """The pack's place and its hubs (as ComparePack names them), read without computing any
+    comparison."""
+    path = Path(path)
+    if not path.is_file():
+        raise JsnaInputError(f"Data pack not found: {path}")
+    try:
+        with connect_read_only(path) as db:
+            info = dict(db.execute(f"SELECT key, value FROM {schema.PACK_INFO}").fetchall())
+            hubs = [r[0] for r in db.execute(f"SELECT DISTINCT hub FROM {schema.NEIGHBOURHOODS}")]
+    except sqlite3.DatabaseError as exc:
+        raise JsnaInputError(f"{path.name} cannot be read as a JSNA data pack ({exc})") from None
+    return info.get("place") or path.stem, sorted(h for h in hubs if h and h != schema.NOT_ASSIGNED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 PACK_CRS = "EPSG:27700"
+PACK_ELLIPSOID = "EPSG:7001"  # Airy 1830, the ellipsoid of British National Grid
 PACK_FORMAT_VERSION = "1"
 
 # Vector layers (GeoPackage tables with geometry).

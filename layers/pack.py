@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,15 +24,30 @@ from ..core.errors import JsnaInputError
 from . import styles
 
 PACK_PROPERTY = "jsna/pack"
+# Short names, so the layers panel shows them whole; what they are is in the layer metadata.
 LAYER_TITLES = {
-    schema.HUBS: "Family Hub reach areas",
+    schema.HUBS: "Family Hub areas",
     schema.MONITORING_SITES: "NO2 monitoring sites",
-    schema.SERVICES: "GP practices and pharmacies",
-    schema.NEIGHBOURHOODS: "Neighbourhoods (MSOA 2011)",
+    schema.SERVICES: "GPs and pharmacies",
+    schema.NEIGHBOURHOODS: "Neighbourhoods",
     schema.CITY: "{place} boundary",
-    schema.AQMA: "Air Quality Management Area",
-    schema.SMALL_AREAS: "Small areas (LSOA 2011)",
+    schema.AQMA: "AQMA (air quality)",
+    schema.SMALL_AREAS: "Small areas",
 }
+LAYER_DESCRIPTIONS = {
+    schema.SERVICES: "Active GP practices and pharmacies (NHS ODS), placed at their postcodes",
+    schema.AQMA: "Air Quality Management Area",
+    schema.HUBS: "Family Hub reach areas, dissolved from their neighbourhoods",
+    schema.NEIGHBOURHOODS: "Neighbourhoods: middle layer super output areas (MSOA 2011), "
+                           "named by the House of Commons Library",
+    schema.SMALL_AREAS: "Small areas: lower layer super output areas (LSOA 2011)",
+}
+APPROXIMATE_MEANING = (
+    "An approximate member is a neighbourhood whose Family Hub area is not given by an official "
+    "lookup of neighbourhood codes. Either the JSNA names it by a local name, matched here to "
+    "the nearest neighbourhood, or the JSNA does not name it and the pack puts it in the "
+    "nearest Family Hub (straight line from the neighbourhood to the hub's postcode). Build the "
+    "pack with the council's own lookup (jsna build-pack --hub-lookup) to replace them.")
 # Top of the layer tree first: outlines and points above the choropleth they describe.
 LOAD_ORDER = (schema.HUBS, schema.SERVICES, schema.MONITORING_SITES, schema.NEIGHBOURHOODS,
               schema.CITY, schema.AQMA, schema.SMALL_AREAS)
@@ -85,6 +103,67 @@ def inspect_pack(path: str | Path) -> PackContents:
     return PackContents(path, info.get("place") or path.stem, info, tables, grids)
 
 
+def use_available_operation(project: QgsProject, source: str, destination: str) -> None:
+    """Where the preferred transform between two CRSs needs a grid this machine lacks (OSTN15
+    on Debian), tell the project which installed one to use, so QGIS has nothing to warn
+    about."""
+    crs = QgsCoordinateReferenceSystem(source), QgsCoordinateReferenceSystem(destination)
+    operation = _available_operation(source, destination)
+    context = project.transformContext()
+    if operation and not context.hasTransform(*crs):  # QGIS also runs it backwards
+        context.addCoordinateOperation(*crs, operation)
+        project.setTransformContext(context)
+
+
+@functools.cache
+def _available_operation(source: str, destination: str) -> str:
+    """The PROJ string of the most accurate installed operation, when the preferred one is not
+    installed; '' when the preferred one is. Asked once per process: PROJ writes a line on
+    stderr for each missing grid it tries, which the command line should not show."""
+    from qgis.core import QgsDatumTransform
+
+    with _stderr_silenced():
+        operations = QgsDatumTransform.operations(QgsCoordinateReferenceSystem(source),
+                                                  QgsCoordinateReferenceSystem(destination))
+    if not operations or operations[0].isAvailable:
+        return ""
+    return next((o.proj for o in operations if o.isAvailable), "")
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """File descriptor 2 pointed at /dev/null for a moment (PROJ writes there directly)."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all (a Windows GUI): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def membership_summary(layer: QgsVectorLayer) -> tuple[str, str]:
+    """(one short line, the full explanation) of how hub membership was decided, from the
+    hubs layer's notes ("5 of 6 neighbourhoods approximate (...)")."""
+    notes, approximate, total = [], 0, 0
+    for feature in layer.getFeatures():
+        note = str(feature["membership_note"] or "")
+        notes.append(f"{feature['name']}: {note}")
+        found = re.match(r"(\d+) of \d+ neighbourhoods? approximate", note)
+        if found:
+            approximate += int(found.group(1))
+        total += len([n for n in str(feature["neighbourhoods"] or "").split(";") if n.strip()])
+    if not approximate:
+        return "hub membership as published", "\n".join(notes)
+    short = f"{approximate} of {total} neighbourhoods are approximate hub members"
+    return short, "\n\n".join([APPROXIMATE_MEANING, "\n".join(notes)])
+
+
 @dataclass
 class LoadedPack:
     """A pack's layers in the project, by role (schema layer name or grid table name)."""
@@ -115,11 +194,14 @@ class LoadedPack:
 def _describe(layer: QgsVectorLayer, table: str, contents: PackContents, hub_notes: str) -> None:
     """Layer metadata: where the layer comes from, and which hub memberships are approximate."""
     metadata = layer.metadata()
-    abstract = [f"{LAYER_TITLES[table].format(place=contents.place)} from the JSNA data pack "
-                f"{contents.path.name}."]
+    title = LAYER_DESCRIPTIONS.get(table, LAYER_TITLES[table]).format(place=contents.place)
+    metadata.setTitle(title)
+    abstract = [f"{title}, from the JSNA data pack {contents.path.name}."]
     if table in (schema.HUBS, schema.NEIGHBOURHOODS):
         abstract.append(f"Hub membership from {contents.info.get('hub_lookup', 'the lookup')}. "
                         + hub_notes)
+        if "approximate" in hub_notes:
+            abstract.append(APPROXIMATE_MEANING)
     metadata.setAbstract(" ".join(abstract))
     metadata.setRights([contents.info.get("boundary_attribution", ""),
                         contents.info.get("names_attribution", "")])
@@ -174,8 +256,16 @@ def open_pack(path: str | Path, project: QgsProject | None = None) -> LoadedPack
         styles.background_grid_renderer(layer)
         styles.set_role(layer, grid)
         loaded[grid] = layer
+    # Before the CRS changes (QGIS measures with it at once): distances on British National
+    # Grid's own ellipsoid, and an installed operation to WGS 84, so nothing needs the OSTN15
+    # grid QGIS would warn about on every open where it is not installed.
+    use_available_operation(project, schema.PACK_CRS, "EPSG:4326")
+    project.setEllipsoid(schema.PACK_ELLIPSOID)
     if project.crs() != QgsCoordinateReferenceSystem(schema.PACK_CRS):
         project.setCrs(QgsCoordinateReferenceSystem(schema.PACK_CRS))
+    # A new project's annotation layer is in WGS 84: in the pack's CRS, a reopened project
+    # needs no transform before its transform context is read.
+    project.mainAnnotationLayer().setCrs(QgsCoordinateReferenceSystem(schema.PACK_CRS))
     group = project.layerTreeRoot().insertGroup(0, contents.place)
     group.setCustomProperty(PACK_PROPERTY, str(resolved))
     for layer in loaded.values():

@@ -8,12 +8,14 @@ from qgis.core import (
     QgsClassificationJenks,
     QgsClassificationQuantile,
     QgsColorRampShader,
+    QgsExpression,
     QgsFillSymbol,
     QgsGradientColorRamp,
     QgsGradientStop,
     QgsGraduatedSymbolRenderer,
     QgsMarkerSymbol,
     QgsPalLayerSettings,
+    QgsProperty,
     QgsRasterLayer,
     QgsRasterShader,
     QgsRendererCategory,
@@ -45,6 +47,7 @@ RAMP_AIR = ("#edf8fb", "#bfd3e6", "#9ebcda", "#8c96c6", "#88419d")        # BuPu
 RAMP_NEUTRAL = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")    # Blues
 OUTLINE = "#5a5a5a"
 
+AIR_QUALITY_ENDS = ("cleanest air", "worst air")
 NO2_OBJECTIVE = 40.0  # µg/m3, annual mean (Air Quality Standards Regulations 2010)
 NO2_NEAR = NO2_OBJECTIVE * 0.9
 
@@ -75,6 +78,38 @@ def _require_field(layer: QgsVectorLayer, field: str) -> None:
         raise JsnaInputError(f"Layer '{layer.name()}' has no field '{field}' to style by")
 
 
+NO_DATA_FILL, NO_DATA_HATCH = "#f2f2f2", "#8c8c8c"
+
+
+def no_data_symbol() -> QgsFillSymbol:
+    """Light grey with grey hatching: cannot be mistaken for the lightest class of any ramp."""
+    symbol = _fill(NO_DATA_FILL)
+    hatch = QgsFillSymbol.createSimple({"color": NO_DATA_HATCH, "style": "b_diagonal",
+                                        "outline_style": "no"})
+    symbol.appendSymbolLayer(hatch.symbolLayer(0).clone())
+    return symbol
+
+
+def no_data_label(count: int) -> str:
+    return f"No data ({count} area{'s' if count != 1 else ''})"
+
+
+def _values(layer: QgsVectorLayer, field: str) -> tuple[list[float], int]:
+    """The field's values, and how many features have none."""
+    from qgis.core import QgsFeatureRequest
+
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.Flag.NoGeometry)
+    request.setSubsetOfAttributes([field], layer.fields())
+    values, missing = [], 0
+    for feature in layer.getFeatures(request):
+        value = feature[field]
+        if value is None or value == "" or (hasattr(value, "isNull") and value.isNull()):
+            missing += 1
+        else:
+            values.append(float(value))
+    return values, missing
+
+
 def deprivation_renderer(layer: QgsVectorLayer, stem: str = "imd") -> str:
     """IMD 2019 (or one domain) decile as 10 categories; returns the legend title."""
     field = f"{stem}_decile"
@@ -87,6 +122,9 @@ def deprivation_renderer(layer: QgsVectorLayer, stem: str = "imd") -> str:
         elif decile == 10:
             label = "10 – least deprived 10%"
         categories.append(QgsRendererCategory(decile, _fill(colour), label))
+    _, missing = _values(layer, field)
+    if missing:
+        categories.append(QgsRendererCategory(None, no_data_symbol(), no_data_label(missing)))
     layer.setRenderer(QgsCategorizedSymbolRenderer(field, categories))
     indicator = BY_ID[field]
     return f"{indicator.title}, {indicator.period} · {indicator.source.publisher}"
@@ -95,11 +133,15 @@ def deprivation_renderer(layer: QgsVectorLayer, stem: str = "imd") -> str:
 def graduated_renderer(layer: QgsVectorLayer, indicator_id: str, method: str = "quantile",
                        classes: int = 5, breaks: list[float] | None = None,
                        reference: tuple[str, float] | None = None,
-                       colours: tuple[str, ...] | None = None) -> str:
+                       colours: tuple[str, ...] | None = None,
+                       ends: tuple[str, str] | None = None) -> str:
     """Any indicator as a choropleth; colours darken towards 'worse' by the indicator's polarity.
 
-    ``reference`` (label, value) marks the class holding e.g. the city average in the legend.
-    Returns the legend title (indicator, unit, period, source).
+    Classes are made from the areas that have a value, so the first starts at the lowest. Areas
+    without one are drawn hatched grey and listed as "No data" (the renderer is then rule-based,
+    as QGIS's graduated renderer cannot draw missing values). ``reference`` (label, value)
+    marks the class holding e.g. the city average in the legend. ``ends`` labels the first and
+    last classes with what low and high mean. Returns the legend title.
     """
     if indicator_id not in BY_ID:
         raise JsnaInputError(f"Unknown indicator '{indicator_id}'")
@@ -110,30 +152,41 @@ def graduated_renderer(layer: QgsVectorLayer, indicator_id: str, method: str = "
     if colours is None:
         colours = RAMP_NEUTRAL if indicator.polarity == schema.POLARITY_NONE else RAMP_WORSE
     ramp = _ramp(colours, reverse=indicator.polarity == schema.POLARITY_HIGH_GOOD)
-    renderer = QgsGraduatedSymbolRenderer(indicator_id)
-    renderer.setSourceSymbol(_fill("#ffffff"))
-    renderer.setSourceColorRamp(ramp)
+    values, missing = _values(layer, indicator_id)
     if method == "fixed":
         if not breaks or sorted(breaks) != list(breaks):
             raise JsnaInputError("Fixed classes need increasing break values")
-        values = [v for v in (f[indicator_id] for f in layer.getFeatures()) if v is not None]
-        edges = [min(values + [breaks[0]])] + list(breaks) + [max(values + [breaks[-1]])]
-        edges = sorted(set(edges))
-        for i, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
-            colour = ramp.color(i / max(1, len(edges) - 2))
-            renderer.addClassRange(QgsRendererRange(low, high, _fill(colour.name()),
-                                                    range_label(indicator, low, high)))
+        edges = sorted({min(values + [breaks[0]]), *breaks, max(values + [breaks[-1]])})
     else:
-        renderer.setClassificationMethod(CLASSIFICATIONS[method]())
-        renderer.updateClasses(layer, classes)
-        renderer.updateColorRamp(ramp)
-        for i, rng in enumerate(renderer.ranges()):
-            renderer.updateRangeLabel(i, range_label(indicator, rng.lowerValue(),
-                                                     rng.upperValue()))
+        found = CLASSIFICATIONS[method]().classes(values, classes) if values else []
+        edges = [found[0].lowerBound()] + [c.upperBound() for c in found] if found else []
+    renderer = QgsGraduatedSymbolRenderer(indicator_id)
+    renderer.setSourceSymbol(_fill("#ffffff"))
+    renderer.setSourceColorRamp(ramp)
+    count = len(edges) - 1
+    for i, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
+        label = range_label(indicator, low, high)
+        if ends and i in (0, count - 1):
+            label += f" ({ends[0 if i == 0 else 1]})"
+        colour = ramp.color(i / max(1, count - 1))
+        renderer.addClassRange(QgsRendererRange(low, high, _fill(colour.name()), label))
     if reference is not None:
         _mark_reference(renderer, indicator, *reference)
-    layer.setRenderer(renderer)
+    layer.setRenderer(with_no_data(renderer, indicator_id, missing))
     return legend_title(indicator)
+
+
+def with_no_data(renderer: QgsGraduatedSymbolRenderer, field: str, missing: int):
+    """The graduated renderer as it is, or, when areas have no value, the same classes as
+    rules with a "No data" rule added."""
+    if not missing:
+        return renderer
+    rules = QgsRuleBasedRenderer.convertFromRenderer(renderer)
+    no_data = QgsRuleBasedRenderer.Rule(
+        no_data_symbol(), 0, 0, f"{QgsExpression.quotedColumnRef(field)} IS NULL",
+        no_data_label(missing))
+    rules.rootRule().appendChild(no_data)
+    return rules
 
 
 def _mark_reference(renderer: QgsGraduatedSymbolRenderer, indicator: Indicator, label: str,
@@ -162,10 +215,12 @@ def fuel_poverty_renderer(layer: QgsVectorLayer, method: str = "quantile",
 def air_quality_renderer(layer: QgsVectorLayer, component: str = "air_quality",
                          method: str = "quantile",
                          city: tuple[str, float] | None = None) -> str:
-    """Small areas by the IoD air-quality indicator (or one component), higher = worse air."""
-    title = graduated_renderer(layer, component, method, 5, reference=city, colours=RAMP_AIR)
-    return f"{title}. Modelled pollutant concentrations relative to limit values; higher is " \
-           "worse air" if component == "air_quality" else title
+    """Small areas by the IoD air-quality indicator (or one component), higher = worse air.
+
+    The class labels say so at both ends ("cleanest air", "worst air"), so the legend in the
+    layers panel and in print reads the same."""
+    return graduated_renderer(layer, component, method, 5, reference=city, colours=RAMP_AIR,
+                              ends=AIR_QUALITY_ENDS)
 
 
 def monitoring_sites_renderer(layer: QgsVectorLayer) -> str:
@@ -174,9 +229,9 @@ def monitoring_sites_renderer(layer: QgsVectorLayer) -> str:
     root = QgsRuleBasedRenderer.Rule(None)
     rules = (
         (f'"no2_latest" > {NO2_OBJECTIVE:g}', "#d7191c", "triangle",
-         f"Above the {NO2_OBJECTIVE:g} µg/m³ objective"),
+         f"Above {NO2_OBJECTIVE:g} µg/m³ (objective)"),
         (f'"no2_latest" >= {NO2_NEAR:g} AND "no2_latest" <= {NO2_OBJECTIVE:g}', "#fdae61",
-         "diamond", f"Within 10% of the objective ({NO2_NEAR:g}–{NO2_OBJECTIVE:g} µg/m³)"),
+         "diamond", f"{NO2_NEAR:g}–{NO2_OBJECTIVE:g} µg/m³ (within 10%)"),
         (f'"no2_latest" < {NO2_NEAR:g}', "#2c7bb6", "circle",
          f"Below {NO2_NEAR:g} µg/m³"),
         ('"no2_latest" IS NULL', "#9e9e9e", "square", "No valid annual mean"),
@@ -224,6 +279,35 @@ def outline_renderer(layer: QgsVectorLayer, colour: str, width: float, dashed: b
         _label(layer, "name", size=label_size, bold=bold, colour=colour)
     else:
         layer.setLabelsEnabled(False)
+
+
+VEIL = "255,255,255,150"  # a white veil fades what lies outside a map's subject
+FADED = "#8a8a8a"
+
+
+def emphasise(layer: QgsVectorLayer, subject: str, label: str, others: str,
+              width: float = 1.0) -> None:
+    """Outline the features matching the expression ``subject`` heavily and fade the others:
+    a white veil over them, thin grey outlines and grey labels. ``label`` and ``others`` name
+    the two in legends."""
+    heavy = QgsFillSymbol.createSimple({"style": "no", "outline_color": "#000000",
+                                        "outline_width": str(width), "outline_width_unit": "MM"})
+    heavy.symbolLayer(0).setRenderingPass(1)  # drawn over the faded neighbours' outlines
+    veil = QgsFillSymbol.createSimple({"color": VEIL, "outline_color": FADED,
+                                       "outline_width": "0.25", "outline_width_unit": "MM"})
+    root = QgsRuleBasedRenderer.Rule(None)
+    root.appendChild(QgsRuleBasedRenderer.Rule(heavy, 0, 0, subject, label))
+    root.appendChild(QgsRuleBasedRenderer.Rule(veil, 0, 0, f"NOT ({subject})", others))
+    renderer = QgsRuleBasedRenderer(root)
+    renderer.setUsingSymbolLevels(True)
+    layer.setRenderer(renderer)
+    if layer.labelsEnabled() and isinstance(layer.labeling(), QgsVectorLayerSimpleLabeling):
+        settings = layer.labeling().settings()
+        properties = settings.dataDefinedProperties()
+        properties.setProperty(QgsPalLayerSettings.Property.Color, QgsProperty.fromExpression(
+            f"CASE WHEN {subject} THEN '#000000' ELSE '{FADED}' END"))
+        settings.setDataDefinedProperties(properties)
+        layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
 
 
 def _label(layer: QgsVectorLayer, field: str, size: float, bold: bool = False,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from qgis.core import QgsMapLayerStyle
 
 from ..core import schema
-from ..core.catalogue import BY_ID
+from ..core.catalogue import BY_ID, Indicator
 from ..core.errors import JsnaInputError
 from . import styles
-from .pack import LAYER_TITLES, LoadedPack
+from .pack import LoadedPack
 
 THEME_FIELDS = schema.MAP_THEME_FIELDS
 THEMES = (*THEME_FIELDS, "indicator")
@@ -21,6 +22,58 @@ INDICATOR_THEMES = ("population_density", "ethnicity", "no_qualifications",
 # The layers a theme shows above its choropleth (hidden otherwise).
 THEME_OVERLAYS = {"air_quality": (schema.AQMA, schema.MONITORING_SITES),
                   "gp_access": (schema.SERVICES,)}
+# How titles, layer names and menus name each theme ("indicator": by the indicator's title).
+THEME_HEADING = {"deprivation": "deprivation", "fuel_poverty": "fuel poverty",
+                 "air_quality": "air quality", "population_density": "population density",
+                 "ethnicity": "ethnic groups other than White British",
+                 "no_qualifications": "no qualifications",
+                 "long_term_illness": "limiting long-term illness",
+                 "gp_access": "access to GP practices", "crime": "crime (IoD 2019)",
+                 "indicator": ""}
+# Shorter still for the layers panel, where the heading is long.
+LAYER_NAMES = {"ethnicity": "Not White British", "long_term_illness": "Limiting illness",
+               "gp_access": "Distance to a GP", "crime": "Crime deciles"}
+ABOUT_PROPERTY = "jsna/about"
+
+
+def theme_indicator(theme: str, options: dict) -> Indicator:
+    """The indicator a theme maps, given its options."""
+    if theme == "indicator":
+        if options.get("indicator_id") not in BY_ID:
+            raise JsnaInputError(f"Unknown indicator '{options.get('indicator_id')}'")
+        return BY_ID[options["indicator_id"]]
+    if theme == "deprivation":
+        return BY_ID[f"{options.get('domain', 'imd')}_decile"]
+    if theme == "air_quality":
+        return BY_ID[options.get("component", "air_quality")]
+    return BY_ID[THEME_FIELDS[theme]]
+
+
+def short_title(indicator: Indicator) -> str:
+    """The title without its bracketed detail; counts say so ("…, number")."""
+    text = re.sub(r"\s*\([^)]*\)", "", indicator.title).strip()
+    return f"{text}, number" if indicator.value_type == "count" else text
+
+
+def layer_name(theme: str, indicator: Indicator) -> str:
+    """A name short enough for the layers panel: "Fuel poverty 2020"."""
+    heading = LAYER_NAMES.get(theme) or THEME_HEADING.get(theme, "")
+    if theme == "deprivation" and not indicator.indicator_id.startswith("imd"):
+        heading = ""
+    text = heading[:1].upper() + heading[1:] if heading else short_title(indicator)
+    return f"{text} {indicator.period}"
+
+
+def _describe_theme(layer, indicator: Indicator, title: str) -> None:
+    """The layer's metadata says what is mapped: legend title, period, source and licence."""
+    metadata = layer.metadata()
+    about = layer.customProperty(ABOUT_PROPERTY) or metadata.abstract()
+    layer.setCustomProperty(ABOUT_PROPERTY, about)
+    metadata.setTitle(title)
+    metadata.setAbstract(f"Mapped: {title}. Period: {indicator.period}. Source: "
+                         f"{indicator.source.publisher}, {indicator.source.title}. "
+                         f"{indicator.source.attribution}\n\n{about}")
+    layer.setMetadata(metadata)
 
 
 def available_themes(pack: LoadedPack) -> list[str]:
@@ -73,7 +126,9 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
         if role in pack.layers:
             pack.group.findLayer(pack.layers[role].id()).setItemVisibilityChecked(True)
     if rename:
-        layer.setName(f"{LAYER_TITLES[schema.LEVEL_LAYERS[level]]}: {title}")
+        indicator = theme_indicator(theme, options)
+        layer.setName(layer_name(theme, indicator))
+        _describe_theme(layer, indicator, title)
     layer.triggerRepaint()
     return title
 
@@ -115,22 +170,42 @@ def user_styles_kept(pack: LoadedPack, level: str = schema.LEVEL_SMALL_AREA) -> 
 
 
 def themed(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AREA,
-           **options) -> tuple[str, dict]:
+           emphasis: dict | None = None, opacity: float = 1.0, **options) -> tuple[str, dict]:
     """Apply a theme (inside ``user_styles_kept``): its legend title, and the styles to pin on
-    map frames (layer id -> style XML)."""
+    map frames (layer id -> style XML). ``emphasis`` (role -> (expression, label, others'
+    label)) outlines the map's subject in that layer and fades the rest, in the pinned style
+    only; ``opacity`` below 1 lets a background map show through the choropleth."""
     title = apply_theme(pack, theme, level, rename=False, **options)
+    pack.layer(schema.LEVEL_LAYERS[level]).setOpacity(opacity)
     styles = {}
-    for each in pack.layers.values():
+    for role, each in pack.layers.items():
+        if emphasis and role in emphasis:
+            styles[each.id()] = _emphasised_style(each, emphasis[role])
+            continue
         style = QgsMapLayerStyle()
         style.readFromLayer(each)
         styles[each.id()] = style.xmlData()
     return title, styles
 
 
+def _emphasised_style(layer, subject: tuple) -> str:
+    """The layer's style XML with its subject emphasised, made on a copy: the layer itself is
+    never restyled (layouts' legends already made follow it)."""
+    copy = layer.clone()
+    try:
+        styles.emphasise(copy, *subject)
+        emphasised = QgsMapLayerStyle()
+        emphasised.readFromLayer(copy)
+        return emphasised.xmlData()
+    finally:
+        del copy
+
+
 @contextmanager
 def theme_styles(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AREA,
+                 emphasis: dict | None = None, opacity: float = 1.0,
                  **options) -> Iterator[tuple[str, dict]]:
     """Style by a theme only for as long as a layout needs it: yields what ``themed`` gives,
     then puts the user's styles back."""
     with user_styles_kept(pack, level):
-        yield themed(pack, theme, level, **options)
+        yield themed(pack, theme, level, emphasis, opacity, **options)

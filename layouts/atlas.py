@@ -7,10 +7,10 @@ from qgis.core import QgsExpression, QgsFeatureRequest, QgsLayoutItemMap, QgsPri
 from ..core import schema
 from ..core.errors import JsnaInputError
 from ..layers.pack import LoadedPack
-from ..layers.themes import theme_styles
+from ..layers.themes import THEME_HEADING, theme_styles
 from . import items
 from .items import Paper
-from .report_map import THEME_HEADING, ReportMap, report_page
+from .report_map import ReportMap, emphasis, hub_emphasis, report_page
 
 
 def atlas_layout(project: QgsProject, pack: LoadedPack, theme: str, hub: str | None = None,
@@ -32,7 +32,10 @@ def atlas_layout(project: QgsProject, pack: LoadedPack, theme: str, hub: str | N
     layout = items.new_layout(project, items.unique_layout_name(
         project, f"{pack.contents.place} {scope} neighbourhoods {heading} atlas"))
     items.set_page(layout, 0, spec.paper)
-    with theme_styles(pack, theme, spec.level, **spec.options) as (title, styles):
+    chosen = emphasis(spec, atlas=True)
+    if hub:
+        chosen[schema.HUBS] = hub_emphasis(hub)
+    with theme_styles(pack, theme, spec.level, chosen, **spec.options) as (title, styles):
         main = report_page(layout, 0, pack, spec, title, styles, atlas=True)
     main.setAtlasDriven(True)
     main.setAtlasScalingMode(QgsLayoutItemMap.AtlasScalingMode.Auto)

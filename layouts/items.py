@@ -4,7 +4,6 @@ north arrows and locator insets, all placed in millimetres."""
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from qgis.core import (
     QgsUnitTypes,
 )
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtGui import QColor, QFont
+from qgis.PyQt.QtGui import QColor, QFont, QFontMetricsF
 
 from ..core.errors import JsnaInputError
 from ..core.schema import PACK_CRS
@@ -171,11 +170,26 @@ def map_item(layout: QgsPrintLayout, item_id: str, layers: list, extent: QgsRect
 
 # Where legend text breaks into lines: a character no name holds, so that "a | b" stays whole.
 LEGEND_WRAP = "\u2029"
+LEGEND_SIZES = (12, 9, 8)  # points, on A4: title, layer titles, class labels
 
 
-def wrap(text: str, width: int) -> str:
-    """Break a legend entry into lines."""
-    return LEGEND_WRAP.join(textwrap.wrap(text, width)) or text
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """Millimetres ``text`` takes in the layout font at ``size`` points."""
+    font = QFont(FONT)
+    font.setPixelSize(100)
+    font.setBold(bold)
+    return QFontMetricsF(font).horizontalAdvance(text) / 100 * size * 25.4 / 72
+
+
+def wrap(text: str, width: float, size: float, bold: bool = False) -> str:
+    """Break legend text into lines no wider than ``width`` mm, measured in its own font."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and text_width(f"{lines[-1]} {word}", size, bold) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return LEGEND_WRAP.join(lines) or text
 
 
 def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple], box: tuple,
@@ -188,17 +202,18 @@ def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple
     """
     item = QgsLayoutItemLegend(layout)
     item.setId("legend")
-    item.setTitle("Legend")
+    item.setTitle("")  # the page's title says what the map is; the space goes to classes
     item.setLinkedMap(linked)
     item.setLegendFilterByMapEnabled(follow_map)
     item.setAutoUpdateModel(False)
     model = item.model()
+    model.setLayerStyleOverrides(linked.layerStyleOverrides())  # classes as the map draws them
     root = model.rootGroup()
     root.clear()
-    characters = int(40 * box[2] / 90)
     for layer, title in entries:  # labels for this legend only; the layer keeps its own
         node = root.addLayer(layer)
-        node.setCustomProperty("legend/title-label", literal(wrap(title, characters)))
+        node.setCustomProperty("legend/title-label",
+                               literal(wrap(title, box[2] - 2, LEGEND_SIZES[1] * scale)))
         for index, legend_node in enumerate(model.layerOriginalLegendNodes(node)):
             text = legend_node.data(Qt.ItemDataRole.DisplayRole)
             if text:
@@ -211,9 +226,9 @@ def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple
     item.setResizeToContents(False)
     item.setSymbolHeight(4 * scale)
     item.setSymbolWidth(6 * scale)
-    for style, size, bold in ((QgsLegendStyle.Style.Title, 12, True),
-                              (QgsLegendStyle.Style.Subgroup, 9, False),
-                              (QgsLegendStyle.Style.SymbolLabel, 8, False)):
+    for style, size, bold in zip((QgsLegendStyle.Style.Title, QgsLegendStyle.Style.Subgroup,
+                                  QgsLegendStyle.Style.SymbolLabel), LEGEND_SIZES,
+                                 (True, False, False)):
         _set_legend_font(item, style, size * scale, bold)
     layout.addLayoutItem(item)
     place(item, *box, page=page)
@@ -270,9 +285,13 @@ def _set_legend_font(item: QgsLayoutItemLegend, style, size: float, bold: bool) 
         target.setFont(font)
 
 
+SCALE_STEPS_KM = (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 50, 100)
+
+
 def scale_bar(layout: QgsPrintLayout, linked: QgsLayoutItemMap, x: float, y: float,
-              page: int = 0) -> QgsLayoutItemScaleBar:
-    """Kilometres, sized from the map's own scale to about a fifth of its width."""
+              page: int = 0, width: float = 60.0) -> QgsLayoutItemScaleBar:
+    """Kilometres, two segments, no wider than ``width`` mm; placed outside the map frame, so
+    it has no box and covers no label."""
     item = QgsLayoutItemScaleBar(layout)
     item.setId("scale_bar")
     item.setStyle("Single Box")
@@ -281,12 +300,10 @@ def scale_bar(layout: QgsPrintLayout, linked: QgsLayoutItemMap, x: float, y: flo
     item.setUnitLabel("km")
     item.setNumberOfSegments(2)
     item.setNumberOfSegmentsLeft(0)
-    width_km = max(linked.extent().width() / 1000, 0.5)
-    step = next((s for s in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 50) if s * 2 >= width_km / 5),
-                100)
-    item.setUnitsPerSegment(step)
-    item.setBackgroundEnabled(True)
-    item.setBackgroundColor(QColor(255, 255, 255, 200))
+    km_per_mm = linked.extent().width() / 1000 / linked.rect().width()
+    fits = [s for s in SCALE_STEPS_KM if 2 * s / km_per_mm <= width * 0.85]
+    item.setUnitsPerSegment(fits[-1] if fits else SCALE_STEPS_KM[0])
+    item.setBackgroundEnabled(False)
     layout.addLayoutItem(item)
     item.attemptMove(QgsLayoutPoint(x, y, MM), page=page)
     return item

@@ -40,7 +40,14 @@ from ..layers.themes import available_themes, themed, user_styles_kept
 from . import items
 from .chart_item import CHART_WIDTH, chart_item
 from .items import MARGIN, Paper
-from .report_map import ReportMap, area_extent, report_page
+from .report_map import (
+    BACKGROUND_OPACITY,
+    ReportMap,
+    area_extent,
+    emphasis,
+    map_background,
+    report_page,
+)
 
 LANDSCAPE, PORTRAIT = Paper("A4", "landscape"), Paper("A4", "portrait")
 TABLE_ROWS_PER_PAGE = 30
@@ -60,9 +67,11 @@ CITY_PROFILE = None  # the "hub" of the city's own profile
 
 
 def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
-                   hub: str | None, add_to_project: bool = False) -> QgsPrintLayout:
+                   hub: str | None, add_to_project: bool = False, background: bool = False,
+                   warn: Callable[[str], None] | None = None) -> QgsPrintLayout:
     """Build a hub's profile (``hub=None``: the city's); the user's layer styles are left as
-    they were."""
+    they were. ``background``: an OpenStreetMap background under the maps (``warn`` is told
+    when it cannot be had)."""
     place = pack.contents.place
     if hub is CITY_PROFILE:
         table = compare.hubs_table()
@@ -77,12 +86,13 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
         project, f"{place} {hub} hub profile" if hub else f"{place} city profile"))
     pages = _Pages(layout)
     _cover(layout, pages.next(LANDSCAPE), pack, hub, table, name)
+    streets = map_background(project, pack, background, warn)
     with user_styles_kept(pack):  # the user's styles come back once, after every map
-        _chapters(layout, pages, pack, compare, table, hub, extent_kind)
+        _chapters(layout, pages, pack, compare, table, hub, extent_kind, streets)
     if hub is not CITY_PROFILE:
         for area in table.areas:
             if area.level == schema.LEVEL_NEIGHBOURHOOD:
-                _spine_page(layout, pages.next(PORTRAIT), compare, area.code, area.name)
+                _spine_pages(layout, pages, compare, area.code, area.name)
     _sources_page(layout, pages.next(PORTRAIT), pack, table)
     _notes_page(layout, pages.next(PORTRAIT), table)
     if add_to_project:
@@ -99,7 +109,8 @@ def every_profile(place: str, hubs: list[str], folder: Path) -> list[tuple[str |
 
 def export_profiles(project: QgsProject, pack: LoadedPack, compare: ComparePack,
                     targets: list[tuple[str | None, Path]], dpi: int = 300,
-                    step: Callable[[int, str], None] | None = None) -> list[Path]:
+                    step: Callable[[int, str], None] | None = None, background: bool = False,
+                    warn: Callable[[str], None] | None = None) -> list[Path]:
     """Lay out and write each (hub, PDF) in turn; each file is whole or not written at all.
     ``step(done, name)`` is told before each one (and may raise to stop)."""
     import gc
@@ -110,7 +121,7 @@ def export_profiles(project: QgsProject, pack: LoadedPack, compare: ComparePack,
     for done, (hub, target) in enumerate(targets):
         if step:
             step(done, hub or compare.place)
-        layout = profile_layout(project, pack, compare, hub)
+        layout = profile_layout(project, pack, compare, hub, background=background, warn=warn)
         written.append(export_layout(layout, target, "pdf", dpi=dpi))
         # Freed now, not at some later collection: while a finished layout lives, its legends
         # follow every layer the next profile's themes restyle, and each profile is slower.
@@ -133,8 +144,9 @@ class _Pages:
 
 
 def _chapters(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, compare: ComparePack,
-              table: CompareTable, hub: str | None, extent_kind: str) -> None:
+              table: CompareTable, hub: str | None, extent_kind: str, background=None) -> None:
     """The four chapters: each one's tables, maps and charts."""
+    opacity = BACKGROUND_OPACITY if background is not None else 1.0
     themes = available_themes(pack)
     for number, chapter in enumerate(schema.DOMAINS, start=1):
         chapter_title = f"{number}. {chapter}"
@@ -145,8 +157,10 @@ def _chapters(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, compare: 
                         [rows[0]] + rows[start:start + TABLE_ROWS_PER_PAGE])
         for theme in [t for t in themes if schema.THEME_CHAPTERS.get(t) == chapter]:
             spec = ReportMap(theme, extent_kind, hub, LANDSCAPE)
-            report_page(layout, pages.next(LANDSCAPE), pack, spec, *themed(pack, theme),
-                        follow_map=False)  # exported as it is: classes chosen once
+            report_page(layout, pages.next(LANDSCAPE), pack, spec,
+                        *themed(pack, theme, emphasis=emphasis(spec), opacity=opacity),
+                        follow_map=False,  # exported as it is: classes chosen once
+                        background=background)
         _chart_pages(layout, pages, chapter_title, _chapter_charts(compare, table, hub, chapter))
 
 
@@ -219,8 +233,9 @@ def _cover(layout: QgsPrintLayout, page: int, pack: LoadedPack, hub: str | None,
     layers = [pack.layer(schema.HUBS), pack.layer(schema.NEIGHBOURHOODS), pack.layer(schema.CITY)]
     box = (MARGIN, top, LANDSCAPE.width * 0.6, LANDSCAPE.height - top - MARGIN - 12)
     main = items.map_item(layout, "cover_map", layers, extent, box, page)
-    items.north_arrow(layout, main, (box[0] + box[2] - 13, box[1] + 3, 9, 13), page)
-    items.scale_bar(layout, main, box[0] + 3, box[1] + box[3] - 13, page)
+    below = box[1] + box[3] + 1  # outside the frame: no label under them
+    items.north_arrow(layout, main, (box[0] + box[2] - 6, below, 6, 10), page)
+    items.scale_bar(layout, main, box[0], below, page, box[2] * 0.4)
     side_x = box[0] + box[2] + 6
     side = (side_x, top, LANDSCAPE.width - side_x - MARGIN, box[3])
     if hub:
@@ -322,15 +337,27 @@ def _table_page(layout: QgsPrintLayout, page: int, table: CompareTable, chapter_
                 (MARGIN, LANDSCAPE.height - MARGIN - 8, width, 8), 8, page, html=True)
 
 
-def _spine_page(layout: QgsPrintLayout, page: int, compare: ComparePack, code: str,
-                name: str) -> None:
-    top = _title(layout, page, PORTRAIT, f"{name}: spine chart",
-                 f"Compared with {compare.place}'s {len(compare.neighbourhoods)} neighbourhoods")
-    rows = compare.spine_rows(code)
-    chart = SpineChart(f"{name} compared with {compare.place}'s neighbourhoods", rows)
+def _spine_pages(layout: QgsPrintLayout, pages: _Pages, compare: ComparePack, code: str,
+                 name: str) -> None:
+    """A neighbourhood's spine chart at full size, its chapters on as many pages as they need;
+    the page's title is the chart's only heading."""
     width = PORTRAIT.width - 2 * MARGIN
-    height = min(PORTRAIT.height - top - MARGIN, width * chart_height(rows) / WIDTH)
-    chart_item(layout, f"spine_{code}", chart, (MARGIN, top, width, height), page)
+    room = (PORTRAIT.height - MARGIN - 19 - MARGIN) * WIDTH / width  # chart units per page
+    shares: list[list] = [[]]
+    for chapter in schema.DOMAINS:
+        rows = [r for r in compare.spine_rows(code) if r.indicator.domain == chapter]
+        if shares[-1] and chart_height(shares[-1] + rows) > room:
+            shares.append([])
+        shares[-1].extend(rows)
+    for part, rows in enumerate(shares, start=1):
+        page = pages.next(PORTRAIT)
+        more = f" ({part} of {len(shares)})" if len(shares) > 1 else ""
+        top = _title(layout, page, PORTRAIT, f"{name}: spine chart{more}",
+                     f"Against the range of {compare.place}'s {len(compare.neighbourhoods)} "
+                     f"neighbourhoods and the {compare.place} average")
+        height = width * chart_height(rows) / WIDTH
+        chart_item(layout, f"spine_{code}_{part}", SpineChart("", rows),
+                   (MARGIN, top, width, height), page)
 
 
 def _sources_page(layout: QgsPrintLayout, page: int, pack: LoadedPack,

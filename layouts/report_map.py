@@ -3,6 +3,7 @@ inset, sources, licence and date, for a hub, a neighbourhood or the whole city."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -13,18 +14,19 @@ from ..core.catalogue import BY_ID, SOURCES, Indicator
 from ..core.errors import JsnaInputError
 from ..core.formatting import format_value
 from ..layers.pack import LoadedPack
-from ..layers.themes import INDICATOR_THEMES, THEME_FIELDS, THEME_OVERLAYS, THEMES, theme_styles
+from ..layers.themes import (
+    THEME_HEADING,
+    THEME_OVERLAYS,
+    THEMES,
+    theme_indicator,
+    theme_styles,
+)
 from . import items
+from .background import BACKGROUND_ROLE, OSM_ATTRIBUTION, background_layer
 from .items import Paper
 
 EXTENTS = ("hub", "neighbourhood", "city")
-THEME_HEADING = {"deprivation": "deprivation", "fuel_poverty": "fuel poverty",
-                 "air_quality": "air quality", "population_density": "population density",
-                 "ethnicity": "ethnic groups other than White British",
-                 "no_qualifications": "no qualifications",
-                 "long_term_illness": "limiting long-term illness",
-                 "gp_access": "access to GP practices", "crime": "crime (IoD 2019)",
-                 "indicator": ""}
+BACKGROUND_OPACITY = 0.72  # the choropleth over a background map: streets show through
 
 
 @dataclass
@@ -37,6 +39,7 @@ class ReportMap:
     paper: Paper = field(default_factory=Paper)
     level: str = schema.LEVEL_SMALL_AREA
     options: dict = field(default_factory=dict)  # indicator_id, domain, component, method
+    background: bool = False  # an OpenStreetMap background under a translucent choropleth
 
     def __post_init__(self):
         if self.theme not in THEMES:
@@ -50,15 +53,30 @@ class ReportMap:
 
     @property
     def indicator(self) -> Indicator:
-        if self.theme == "indicator":
-            return BY_ID[self.options["indicator_id"]]
-        if self.theme == "deprivation":
-            return BY_ID[f"{self.options.get('domain', 'imd')}_decile"]
-        if self.theme == "crime" or self.theme in INDICATOR_THEMES:
-            return BY_ID[THEME_FIELDS[self.theme]]
-        if self.theme == "air_quality":
-            return BY_ID[self.options.get("component", "air_quality")]
-        return BY_ID["fuel_poverty"]
+        return theme_indicator(self.theme, self.options)
+
+
+def emphasis(spec: ReportMap, atlas: bool = False) -> dict:
+    """What the map outlines and leaves unfaded (role -> (expression, legend label, the rest's
+    label)): the hub, the neighbourhood, or (in an atlas) each page's neighbourhood; nothing on
+    a map of the city."""
+    chosen = {}
+    if spec.extent == "hub":
+        chosen[schema.HUBS] = hub_emphasis(spec.area)
+    if atlas:
+        chosen[schema.NEIGHBOURHOODS] = ("$id = @atlas_featureid", "This page's neighbourhood",
+                                         "Other neighbourhoods")
+    elif spec.extent == "neighbourhood":
+        chosen[schema.NEIGHBOURHOODS] = ("({}) OR ({})".format(
+            QgsExpression.createFieldEqualityExpression("code", spec.area),
+            QgsExpression.createFieldEqualityExpression("name", spec.area)),
+            "The neighbourhood mapped", "Other neighbourhoods")
+    return chosen
+
+
+def hub_emphasis(hub: str) -> tuple[str, str, str]:
+    return (QgsExpression.createFieldEqualityExpression("name", hub), f"{hub} Family Hub area",
+            "Other Family Hub areas (faded)")
 
 
 def area_extent(pack: LoadedPack, kind: str, area: str | None) -> tuple[QgsRectangle, str]:
@@ -99,37 +117,52 @@ def attributions(indicator: Indicator, theme: str) -> list[str]:
 
 
 def report_boxes(paper: Paper) -> dict:
-    """Where each item of a report map goes on the page (x, y, width, height in mm)."""
+    """Where each item of a report map goes on the page (x, y, width, height in mm; the scale
+    bar: x, y, greatest width).
+
+    The map fills the page down to the sources, which run beneath it. Beside it (below it, in
+    portrait) the legend starts at the top and the locator ends level with the map's foot, with
+    the scale bar and north arrow under the locator: all outside the map frame, so none covers a
+    label.
+    """
     s, m, width, height = paper.scale, items.MARGIN, paper.width, paper.height
-    top, footer = m + 19 * s, 15 * s
+    top, footer = m + 19 * s, (12 if paper.orientation == "landscape" else 15) * s
     if paper.orientation == "landscape":
         map_box = (m, top, width * 0.64, height - top - m - footer)
         side_x = m + map_box[2] + 5
         side_w = width - side_x - m
-        legend_box = (side_x, top, side_w, map_box[3] * 0.6)
-        locator_box = (side_x, top + map_box[3] * 0.64, side_w, map_box[3] * 0.36)
+        locator_h = map_box[3] * 0.33
+        locator_box = (side_x, top + map_box[3] - locator_h, side_w, locator_h)
+        legend_box = (side_x, top, side_w, map_box[3] - locator_h - 3)
+        sources_w = map_box[2]
     else:
-        map_box = (m, top, width - 2 * m, height * 0.55)
+        map_box = (m, top, width - 2 * m, height * 0.5)
         below = top + map_box[3] + 4
-        rest = height - below - m - footer
         side_w = (width - 2 * m) * 0.38
-        legend_box = (m, below, (width - 2 * m) * 0.58, rest)
-        locator_box = (width - m - side_w, below, side_w, min(rest, side_w))
+        side_x = width - m - side_w
+        furniture = 12 * s  # the scale bar and north arrow, under the locator
+        locator_h = min(side_w, height - m - footer - furniture - below)
+        locator_box = (side_x, height - m - footer - furniture - locator_h, side_w, locator_h)
+        legend_box = (m, below, (width - 2 * m) * 0.58, height - m - footer - below)
+        sources_w = map_box[2]
+    foot = locator_box[1] + locator_box[3] + 1.5
     return {
         "title": (m, m, width - 2 * m, 10 * s),
         "subtitle": (m, m + 10 * s, width - 2 * m, 7 * s),
         "map": map_box, "legend": legend_box, "locator": locator_box,
-        "north_arrow": (map_box[0] + map_box[2] - 13 * s, map_box[1] + 3 * s, 9 * s, 13 * s),
-        "scale_bar": (map_box[0] + 3, map_box[1] + map_box[3] - 13 * s),
-        "sources": (m, height - m - footer + 2, width - 2 * m, footer - 2),
+        "north_arrow": (side_x + side_w - 5 * s, foot, 5 * s, footer - 1.5),
+        "scale_bar": (side_x, foot, side_w - 10 * s),
+        "sources": (m, height - m - footer + 1.5, sources_w, footer - 1.5),
     }
 
 
 def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: ReportMap,
-                legend_title: str, styles: dict, atlas: bool = False, follow_map: bool = True):
+                legend_title: str, styles: dict, atlas: bool = False, follow_map: bool = True,
+                background=None):
     """Lay out one report map on page ``page`` (already sized to ``spec.paper``); returns the map.
 
-    In an ``atlas`` the title names each page's neighbourhood.
+    In an ``atlas`` the title names each page's neighbourhood. ``background``: a layer drawn
+    under everything, credited in the sources line.
     """
     paper, s = spec.paper, spec.paper.scale
     extent, default_label = area_extent(pack, spec.extent, spec.area)
@@ -149,7 +182,8 @@ def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: Repor
         raise JsnaInputError(f"Nothing to map: the layer '{layers[-1].name()}' has no features "
                              f"in the extent of {default_label}")
     margin = 0.35 if spec.extent == "neighbourhood" else 0.06  # a neighbourhood with its context
-    main = items.map_item(layout, "map", layers, extent, boxes["map"], page, styles, margin)
+    drawn = layers + ([background] if background is not None else [])
+    main = items.map_item(layout, "map", drawn, extent, boxes["map"], page, styles, margin)
     entries = [(layer, legend_title if layer is layers[-1] else layer.name())
                for layer in layers if layer.id() != pack.layer(schema.NEIGHBOURHOODS).id()
                or spec.level == schema.LEVEL_NEIGHBOURHOOD]
@@ -157,25 +191,45 @@ def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: Repor
     locator_layers = [pack.layer(schema.HUBS), pack.layer(schema.CITY)]
     items.locator(layout, main, locator_layers, pack.extent, boxes["locator"], page)
     items.north_arrow(layout, main, boxes["north_arrow"], page)
-    items.scale_bar(layout, main, *boxes["scale_bar"], page)
-    sources = "Sources: " + " | ".join(attributions(indicator, spec.theme))
+    x, y, width = boxes["scale_bar"]
+    items.scale_bar(layout, main, x, y, page, width)
+    credits = attributions(indicator, spec.theme)
+    if background is not None:
+        credits.append(OSM_ATTRIBUTION)
+    sources = "Sources: " + " | ".join(credits)
     items.label(layout, "sources", f"{sources}. Map produced {date.today():%d %B %Y} with JSNA "
                 "Area Profiles.", boxes["sources"], 7 * s, page, colour="#404040")
     return main
 
 
+def map_background(project: QgsProject, pack: LoadedPack, wanted: bool,
+                   warn: Callable[[str], None] | None):
+    """The background layer when one is wanted and can be had, else None (``warn`` told why)."""
+    if not wanted:
+        return None
+    layer = background_layer(project, pack.group, warn or (lambda _text: None))
+    if layer is not None:
+        pack.layers[BACKGROUND_ROLE] = layer
+    return layer
+
+
 def report_layout(project: QgsProject, pack: LoadedPack, spec: ReportMap,
-                  add_to_project: bool = False) -> QgsPrintLayout:
+                  add_to_project: bool = False,
+                  warn: Callable[[str], None] | None = None) -> QgsPrintLayout:
     """A one-page layout for ``spec``; added to the project's layout manager when asked, under a
-    name no other layout has. The user's own layer styles are left as they were."""
+    name no other layout has. The user's own layer styles are left as they were. ``warn`` is
+    told of anything left out (a background map that could not be loaded)."""
     _, area_label = area_extent(pack, spec.extent, spec.area)
     heading = THEME_HEADING[spec.theme] or spec.indicator.title
     name = f"{pack.contents.place} {area_label.replace(' Family Hub reach area', '')} " \
            f"{heading} {spec.paper.size} {spec.paper.orientation}"
     layout = items.new_layout(project, items.unique_layout_name(project, name))
     items.set_page(layout, 0, spec.paper)
-    with theme_styles(pack, spec.theme, spec.level, **spec.options) as (title, styles):
-        report_page(layout, 0, pack, spec, title, styles)
+    background = map_background(project, pack, spec.background, warn)
+    opacity = BACKGROUND_OPACITY if background is not None else 1.0
+    with theme_styles(pack, spec.theme, spec.level, emphasis(spec), opacity,
+                      **spec.options) as (title, styles):
+        report_page(layout, 0, pack, spec, title, styles, background=background)
     if add_to_project:
         project.layoutManager().addLayout(layout)
     return layout

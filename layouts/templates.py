@@ -27,7 +27,8 @@ def template_layout(project: QgsProject, paper: Paper):
     items.legend(layout, main, [], boxes["legend"], scale=s).setAutoUpdateModel(True)
     items.locator(layout, main, [], PLACEHOLDER_EXTENT, boxes["locator"])
     items.north_arrow(layout, main, boxes["north_arrow"])
-    items.scale_bar(layout, main, *boxes["scale_bar"])
+    x, y, width = boxes["scale_bar"]
+    items.scale_bar(layout, main, x, y, width=width)
     items.label(layout, "sources", f"Sources: (indicator source and licence) | "
                 f"{SOURCES['boundaries'].attribution}. Map produced "
                 "[% format_date(now(), 'd MMMM yyyy') %] with JSNA Area Profiles.",

@@ -55,6 +55,21 @@ def field_type(kind: str):
             "string": QVariant.Type.String}[kind]
 
 
+def open_pack_in_project() -> tuple[str, list[str]] | None:
+    """(path, hubs) of the data pack open in the QGIS project, for the dialogs' defaults."""
+    from ..core.packfile import place_and_hubs
+    from ..layers.pack import PACK_PROPERTY
+
+    for group in QgsProject.instance().layerTreeRoot().findGroups(True):
+        path = group.customProperty(PACK_PROPERTY)
+        if path and Path(path).is_file():
+            try:
+                return str(path), place_and_hubs(path)[1]
+            except JsnaInputError:
+                return None
+    return None
+
+
 class CancelledError(Exception):
     """The user pressed Cancel."""
 
@@ -77,11 +92,13 @@ class JsnaAlgorithm(QgsProcessingAlgorithm):
     def displayName(self) -> str:  # noqa: N802 - QGIS's API
         return self.display
 
+    group_ = "Maps and profiles"
+
     def group(self) -> str:
-        return "JSNA Area Profiles"
+        return self.group_
 
     def groupId(self) -> str:  # noqa: N802
-        return "jsna"
+        return self.group_.lower().replace(" ", "_")
 
     def shortHelpString(self) -> str:  # noqa: N802
         return self.help_text
@@ -126,8 +143,20 @@ class JsnaAlgorithm(QgsProcessingAlgorithm):
             "OUTPUT", "Data pack", "GeoPackage (*.gpkg)"))
 
     def pack_parameter(self) -> None:
+        """The pack, filled in with the one open in QGIS, if any."""
+        opened = open_pack_in_project()
         self.addParameter(QgsProcessingParameterFile(
-            "PACK", "Data pack", extension="gpkg"))
+            "PACK", "Data pack", extension="gpkg", defaultValue=opened[0] if opened else None))
+
+    def hub_parameter(self, name: str, description: str) -> None:
+        """A hub: chosen from the open pack's hubs when a pack is open, else typed (either way
+        scripts pass the hub's name)."""
+        opened = open_pack_in_project()
+        if opened and opened[1]:
+            self.addParameter(QgsProcessingParameterEnum(
+                name, description, opened[1], usesStaticStrings=True, optional=True))
+        else:
+            self.addParameter(QgsProcessingParameterString(name, description, optional=True))
 
     @contextmanager
     def pack_project(self, parameters, context):
@@ -143,6 +172,7 @@ class JsnaAlgorithm(QgsProcessingAlgorithm):
 
 
 class BuildPack(JsnaAlgorithm):
+    group_ = "Data packs"
     name_, display = "buildpack", "Build a data pack"
     help_text = ("Builds a JSNA data pack (one GeoPackage: small areas, neighbourhoods, hubs, "
                  "indicator catalogue and values, styles) from a folder of official source files "
@@ -158,6 +188,9 @@ class BuildPack(JsnaAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "PLACE_CONFIG", "Place configuration (JSON; empty: Coventry)", extension="json",
             optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "ENGLAND", "Folder of the national IoD files, for England's figures (optional)",
+            behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
         self.lookup_and_output_parameters("empty: the place's own")
 
     def execute(self, parameters, context, feedback) -> dict:
@@ -168,13 +201,16 @@ class BuildPack(JsnaAlgorithm):
         lookup = self.parameterAsFile(parameters, "HUB_LOOKUP", context)
         out = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         config = PlaceConfig.load(Path(config_path) if config_path else DEFAULT_PLACE_CONFIG)
+        england = self.parameterAsFile(parameters, "ENGLAND", context)
         report = build_pack(Path(self.parameterAsFile(parameters, "SOURCES", context)), Path(out),
                             config, Path(lookup) if lookup else None,
-                            progress=lambda percent, text: self.step(feedback, percent, text))
+                            progress=lambda percent, text: self.step(feedback, percent, text),
+                            england=Path(england) if england else None)
         return self.finish(report, feedback, out)
 
 
 class BuildNationalPack(JsnaAlgorithm):
+    group_ = "Data packs"
     name_, display = "buildnational", "Build a pack for any English local authority"
     help_text = ("Builds a data pack from the national files (IoD 2019 Files 2 and 6, the IoD "
                  "underlying indicators, LSOA 2011 boundaries) for one local authority, given by "
@@ -214,6 +250,7 @@ class BuildNationalPack(JsnaAlgorithm):
 
 
 class AddIndicator(JsnaAlgorithm):
+    group_ = "Data packs"
     name_, display = "addindicator", "Add an indicator to a pack"
     help_text = ("Adds a local indicator from your own table (CSV, XLSX, or any table or layer "
                  "QGIS reads) to a data pack. The code column holds LSOA or MSOA codes; give a "
@@ -301,6 +338,7 @@ class StyleLayer(JsnaAlgorithm):
 
 
 class CompareNeighbourhoods(JsnaAlgorithm):
+    group_ = "Compare"
     name_, display = "compare", "Compare neighbourhoods"
     help_text = ("Sets each neighbourhood of a hub (or of the whole city) against the hub, the "
                  "city and England: value, 95% confidence limits (Wilson, Byar, or the source's "
@@ -311,13 +349,13 @@ class CompareNeighbourhoods(JsnaAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.pack_parameter()
-        self.addParameter(QgsProcessingParameterString(
-            "HUB", "Hub (empty: all the city's neighbourhoods)", optional=True))
+        self.hub_parameter("HUB", "Hub (empty: all the city's neighbourhoods)")
         self.addParameter(QgsProcessingParameterEnum(
-            "COMPARATOR", "Compare with", list(COMPARATORS), defaultValue="city",
-            usesStaticStrings=True))
+            "COMPARATOR", "Compare with: city (the place's average), hub (each neighbourhood's "
+            "hub) or england", list(COMPARATORS), defaultValue="city", usesStaticStrings=True))
         self.addParameter(QgsProcessingParameterEnum(
-            "LEVEL", "Compare", list(COMPARE_LEVELS), defaultValue="neighbourhood",
+            "LEVEL", "Compare: neighbourhood (a hub's neighbourhoods) or hub (the Family Hub "
+            "areas side by side)", list(COMPARE_LEVELS), defaultValue="neighbourhood",
             usesStaticStrings=True, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(
             "OUTPUT", "Comparison", QgsProcessing.SourceType.TypeVector))
@@ -368,8 +406,7 @@ class HubProfile(JsnaAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.pack_parameter()
-        self.addParameter(QgsProcessingParameterString(
-            "HUB", "Hub (empty: the city's profile)", optional=True))
+        self.hub_parameter("HUB", "Hub (empty: the city's profile)")
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", "Profile PDF", "PDF (*.pdf)"))
 
@@ -480,8 +517,7 @@ class Atlas(JsnaAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.pack_parameter()
-        self.addParameter(QgsProcessingParameterString(
-            "HUB", "Hub (empty: all the city's neighbourhoods)", optional=True))
+        self.hub_parameter("HUB", "Hub (empty: all the city's neighbourhoods)")
         self.addParameter(QgsProcessingParameterEnum("THEME", "Map", list(THEMES),
                                                      defaultValue="deprivation",
                                                      usesStaticStrings=True))

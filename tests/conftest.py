@@ -22,6 +22,7 @@ import_plugin_package()
 
 EXIT_STATUS = pytest.StashKey[int]()
 SOURCES = Path(os.environ.get("JSNA_SOURCES", ROOT.parent / "shared" / "data" / "raw"))
+ENGLAND = Path(os.environ.get("JSNA_ENGLAND", SOURCES.parent / "england"))
 FIXTURES = ROOT / "tests" / "fixtures"
 needs_sources = pytest.mark.skipif(not SOURCES.is_dir(),
                                    reason=f"Coventry source mirror not found at {SOURCES}")
@@ -59,7 +60,7 @@ def coventry_pack(tmp_path_factory, qgis_app) -> Path:
     from jsna_profiles.builder.pack import build_pack
 
     out = tmp_path_factory.mktemp("pack") / "coventry.gpkg"
-    report = build_pack(SOURCES, out)
+    report = build_pack(SOURCES, out, england=ENGLAND if ENGLAND.is_dir() else None)
     out.with_suffix(".warnings").write_text("\n".join(report.warnings))
     return out
 

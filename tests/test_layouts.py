@@ -133,7 +133,7 @@ def test_pdf_and_svg_carry_title_legend_and_licences(pack, tmp_path):
     layout = report_layout(QgsProject.instance(), pack, ReportMap("air_quality", "city"))
     pdf = export_layout(layout, tmp_path / "air.pdf")
     text = pdf_text(pdf)
-    for expected in ("Coventry: air quality", "Legend", "Family Hub reach areas",
+    for expected in ("Coventry: air quality", "Family Hub areas",
                      "NO2 monitoring sites", "Coventry average", OS_LICENCE,
                      "English Indices of Deprivation 2019, MHCLG, Open Government Licence v3.0",
                      "Defra AURN data"):
@@ -310,8 +310,8 @@ def test_dialogs_turn_choices_into_requests(qgis_app):
     dialog = ReportMapDialog(["Harmony", "Mosaic"], [("E02001981", "Hillfields")])
     dialog.extent.setCurrentIndex(dialog.extent.findData("neighbourhood"))
     assert [dialog.area.itemText(i) for i in range(dialog.area.count())] == ["Hillfields"]
-    dialog.map.setCurrentIndex(dialog.map.findText("Indicator: Income deprivation affecting "
-                                                   "children (IDACI) (2015-16)"))
+    dialog.map.setCurrentIndex(dialog.map.findText("Indicator: Prospects · Income deprivation "
+                                                   "affecting children (IDACI), % (2015-16)"))
     dialog.paper.setCurrentIndex(dialog.paper.findText("A3 portrait"))
     spec = dialog.choice()
     assert (spec.theme, spec.extent, spec.area) == ("indicator", "neighbourhood", "E02001981")
@@ -320,7 +320,9 @@ def test_dialogs_turn_choices_into_requests(qgis_app):
     assert not dialog.area.isEnabled() and dialog.choice().area is None
 
     atlas = HubExportDialog("atlas", ["Harmony"], "Coventry")
-    assert atlas.hub.itemData(0) is None  # the whole city first
+    assert atlas.hub.itemData(atlas.hub.count() - 1) is None  # the whole city last
+    assert atlas.hub.currentData() == "Harmony"  # a hub first, as in the report map dialog
+    atlas.hub.setCurrentIndex(atlas.hub.count() - 1)
     atlas.per_neighbourhood.setChecked(True)
     assert atlas.output.storageMode() == QgsFileWidget.StorageMode.GetDirectory
     atlas.output.setFilePath("/tmp/atlas")
@@ -328,6 +330,7 @@ def test_dialogs_turn_choices_into_requests(qgis_app):
                               "paper": ("A4", "landscape"), "one_file": False}
     profile = HubExportDialog("profile", ["Harmony"], "Coventry")
     assert profile.hub.count() == 3 and profile.choice()["hub"] == "Harmony"
+    assert profile.choice()["background"] is False  # OpenStreetMap only when asked
     assert [profile.hub.itemData(i) for i in (1, 2)] == [None, ALL_HUBS]  # the city; all
     profile.hub.setCurrentIndex(2)
     assert profile.output.storageMode() == QgsFileWidget.StorageMode.GetDirectory

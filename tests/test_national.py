@@ -6,15 +6,13 @@ Uses ../shared/data/england (or $JSNA_ENGLAND); skipped, saying so, without it.
 import os
 import sqlite3
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ENGLAND
 from jsna_profiles.core.compare import ComparePack
 from jsna_profiles.core.errors import JsnaInputError
 
-ENGLAND = Path(os.environ.get("JSNA_ENGLAND", ROOT.parent / "shared" / "data" / "england"))
 needs_england = pytest.mark.skipif(not ENGLAND.is_dir(),
                                    reason=f"national files not found at {ENGLAND}")
 

@@ -50,11 +50,11 @@ def test_bad_pack_message_not_traceback(plugin, qgis_iface, tmp_path):
 def test_open_pack_and_map_themes(plugin, qgis_iface, coventry_pack):
     pack = plugin.open_pack(str(coventry_pack))
     assert pack is not None and len(QgsProject.instance().mapLayers()) == 7  # services too
-    info = qgis_iface.messageBar().get_messages(0)[-1]
-    assert "Harmony: 3 of 6 neighbourhoods approximate" in info
+    info = [item.text() for item in qgis_iface.messageBar().items()]
+    assert "Opened Coventry: 35 of 42 neighbourhoods are approximate hub members" in info
     assert plugin.apply_theme("fuel_poverty").startswith("Households in fuel poverty")
     assert pack.layer("small_areas").renderer().classAttribute() == "fuel_poverty"
-    assert pack.layer("small_areas").name().startswith("Small areas (LSOA 2011): Households")
+    assert pack.layer("small_areas").name() == "Fuel poverty 2020"
     assert plugin.apply_theme("indicator", indicator_id="no_such") is None
     assert "Unknown indicator" in qgis_iface.messageBar().get_messages(2)[-1]
 

@@ -17,6 +17,7 @@ from qgis.PyQt.QtWidgets import (
     QApplication,
     QComboBox,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -38,6 +39,8 @@ from .chart_view import ChartView
 from .compare_model import FIXED_COLUMNS, CompareTableModel
 
 STATE_SCOPE = "jsna_area_profiles"
+INDICATOR_COLUMN_WIDTH = 230
+DOCK_WIDTH = 620  # px: the choices, the indicator column and two or three areas
 SPINE, COMPARE_AREAS = "spine", "compare_areas"  # the chart choices besides the groups
 CODE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -61,15 +64,15 @@ class ComparePanel(QgsDockWidget):
     def _build(self) -> None:
         body = QWidget(self)
         layout = QVBoxLayout(body)
-        choices = QHBoxLayout()
+        choices = QFormLayout()  # one row each: the combos keep their whole text at any width
         self.hub_combo = QComboBox(body)
         self.hub_combo.setObjectName("hub")
         self.comparator_combo = QComboBox(body)
         self.comparator_combo.setObjectName("comparator")
-        choices.addWidget(QLabel("Hub:", body))
-        choices.addWidget(self.hub_combo, 1)
-        choices.addWidget(QLabel("Compare with:", body))
-        choices.addWidget(self.comparator_combo, 1)
+        for combo in (self.hub_combo, self.comparator_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        choices.addRow("Hub:", self.hub_combo)
+        choices.addRow("Compare with:", self.comparator_combo)
         layout.addLayout(choices)
 
         splitter = QSplitter(Qt.Orientation.Vertical, body)
@@ -89,6 +92,8 @@ class ComparePanel(QgsDockWidget):
         header = self.view.horizontalHeader()
         header.setDefaultSectionSize(104)
         header.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         chart_box = QWidget(splitter)
         chart_layout = QVBoxLayout(chart_box)
         chart_layout.setContentsMargins(0, 0, 0, 0)
@@ -270,7 +275,7 @@ class ComparePanel(QgsDockWidget):
         self.view.clearSpans()
         for row in self.model.domain_rows():
             self.view.setSpan(row, 0, 1, self.model.columnCount())
-        self.view.setColumnWidth(0, 300)
+        self.view.setColumnWidth(0, INDICATOR_COLUMN_WIDTH)  # full titles in the tooltips
         self.view.setColumnWidth(1, 70)
         self._update_legend()
         self._update_spine()
@@ -281,8 +286,13 @@ class ComparePanel(QgsDockWidget):
         chips = " ".join(
             f'<span style="background:{fill};color:{text}">&nbsp;{SIGNIFICANCE_SHORT[key]}&nbsp;</span>'
             for key, (fill, text) in SIGNIFICANCE_COLOURS.items())
+        coverage = ""
+        if self.comparator == cmp.ENGLAND:
+            with_figure, shown = self.compare.national_coverage()
+            coverage = (f" <b>{with_figure} of {shown} indicators have a figure for {name}</b>; "
+                        "the others cannot be compared with it.")
         self.legend.setText(f"Compared with {name} (95% confidence intervals): {chips}. "
-                            "Uncoloured: not tested (hover for why).")
+                            f"Uncoloured: not tested (hover for why).{coverage}")
 
     def _chart_changed(self, _index: int) -> None:
         self._update_spine()
@@ -308,8 +318,12 @@ class ComparePanel(QgsDockWidget):
                                 "among the city's", [])
         else:
             area = self.compare.area(code)
-            self.spine.set_rows(f"{area.name} compared with {self.compare.place}'s "
-                                "neighbourhoods", self.compare.spine_rows(code))
+            title = f"{area.name} among {self.compare.place}'s neighbourhoods"
+            if self.comparator != cmp.CITY and self.table is not None:
+                # the spine is always against the city: say so when the table is not
+                title = f"{area.name}: against the {self.compare.place} average " \
+                        f"(table: {self.table.comparator_name})"
+            self.spine.set_rows(title, self.compare.spine_rows(code))
 
     def _update_compare_areas(self) -> None:
         """The chosen indicator across the table's neighbourhoods or hubs, sorted."""

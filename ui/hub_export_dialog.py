@@ -3,36 +3,50 @@
 from __future__ import annotations
 
 from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDialog, QFormLayout
+from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDialog, QFormLayout, QLabel
 
 from ..core.compare import ALL_HUBS
-from .report_map_dialog import MAPS, ok_cancel, paper_combo
+from .report_map_dialog import (
+    ERROR_STYLE,
+    MAPS,
+    background_checkbox,
+    ok_cancel,
+    paper_combo,
+    remember_hub,
+    remembered_hub,
+)
 
 
 class HubExportDialog(QDialog):
     """``atlas``: hub or whole city, map, one PDF or one per neighbourhood, paper.
-    ``profile``: a hub, the city (its hubs compared), or every one of them into a folder."""
+    ``profile``: a hub, the city (its hubs compared), or every one of them into a folder.
+
+    The hub starts as the one last chosen in any of the plugin's dialogs; a missing output
+    path is said beside the field, and the dialog stays open."""
 
     def __init__(self, kind: str, hubs: list[str], place: str, parent=None):
         super().__init__(parent)
         self.kind = kind
         self.setWindowTitle("JSNA Area Profiles: " + ("atlas of neighbourhoods" if kind == "atlas"
                                                       else "profile PDF"))
+        self.setMinimumWidth(560)
         form = QFormLayout(self)
         self.hub = QComboBox()
         self.hub.setObjectName("hub")
-        if kind == "atlas":
-            self.hub.addItem(f"Whole {place}", None)
         for hub in hubs:
             self.hub.addItem(hub, hub)
+        if kind == "atlas":
+            self.hub.addItem(f"Whole {place}", None)
         if kind == "profile":
             self.hub.addItem(f"{place} (its Family Hub areas compared)", None)
             self.hub.addItem(f"Every hub and {place}: one PDF each, into a folder", ALL_HUBS)
             self.hub.currentIndexChanged.connect(self._hub_changed)
+        self.hub.setCurrentIndex(max(0, self.hub.findData(remembered_hub(hubs))))
         form.addRow("Hub", self.hub)
         self.map = QComboBox()
         self.paper = paper_combo()
         self.per_neighbourhood = QCheckBox("One PDF per neighbourhood, named after it")
+        self.background = background_checkbox()
         if kind == "atlas":
             for text, theme in MAPS:
                 self.map.addItem(text, theme)
@@ -40,23 +54,46 @@ class HubExportDialog(QDialog):
             form.addRow("Paper", self.paper)
             form.addRow("", self.per_neighbourhood)
             self.per_neighbourhood.toggled.connect(self._output_mode)
+        else:
+            form.addRow("", self.background)
         self.output = QgsFileWidget()
         self.output.setObjectName("output")
         self.output.setFilter("PDF (*.pdf)")
+        self.output.fileChanged.connect(lambda _path: self.output_error.hide())
+        self.output_error = QLabel()
+        self.output_error.setObjectName("output_error")
+        self.output_error.setStyleSheet(ERROR_STYLE)
+        self.output_error.hide()
         self._output_mode(False)
+        self._hub_changed(0)
         form.addRow("Write to", self.output)
+        form.addRow("", self.output_error)
         form.addRow(ok_cancel(self))
 
     def _hub_changed(self, _index: int) -> None:
-        self._output_mode(self.hub.currentData() == ALL_HUBS)
+        if self.kind == "profile":
+            self._output_mode(self.hub.currentData() == ALL_HUBS)
 
     def _output_mode(self, per_neighbourhood: bool) -> None:
         self.output.setStorageMode(QgsFileWidget.StorageMode.GetDirectory if per_neighbourhood
                                    else QgsFileWidget.StorageMode.SaveFile)
 
+    def accept(self) -> None:
+        if not self.output.filePath().strip():
+            folder = self.output.storageMode() == QgsFileWidget.StorageMode.GetDirectory
+            self.output_error.setText("Choose the folder to write into" if folder
+                                      else "Choose the PDF file to write")
+            self.output_error.show()
+            return
+        if self.hub.currentData() not in (None, ALL_HUBS):
+            remember_hub(self.hub.currentData())
+        super().accept()
+
     def choice(self) -> dict:
-        chosen = {"hub": self.hub.currentData(), "out": self.output.filePath()}
+        chosen = {"hub": self.hub.currentData(), "out": self.output.filePath().strip()}
         if self.kind == "atlas":
             chosen.update(theme=self.map.currentData(), paper=self.paper.currentData(),
                           one_file=not self.per_neighbourhood.isChecked())
+        else:
+            chosen.update(background=self.background.isChecked())
         return chosen

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from qgis.PyQt.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout
+from qgis.core import QgsSettings
+from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout
 
 from ..core import schema
 from ..core.catalogue import CATALOGUE
+from ..core.formatting import indicator_label
 from ..layouts.items import ORIENTATIONS, PAPER_SIZES, Paper
 from ..layouts.report_map import ReportMap
 
@@ -18,6 +20,25 @@ MAPS = (("Deprivation (IMD 2019 deciles)", "deprivation"), ("Fuel poverty", "fue
         ("Access to GP practices (with practices and pharmacies)", "gp_access"),
         ("Crime (IoD 2019 domain deciles)", "crime"))
 EXTENT_LABELS = {"hub": "A hub", "neighbourhood": "A neighbourhood", "city": "The whole city"}
+HUB_SETTING = "jsna_area_profiles/hub"
+ERROR_STYLE = "color: #b00020"
+
+
+def remembered_hub(hubs: list[str]) -> str | None:
+    """The hub last chosen in any of the plugin's dialogs, if this pack has it."""
+    hub = QgsSettings().value(HUB_SETTING, "")
+    return hub if hub in hubs else (hubs[0] if hubs else None)
+
+
+def remember_hub(hub: str) -> None:
+    QgsSettings().setValue(HUB_SETTING, hub)
+
+
+def background_checkbox() -> QCheckBox:
+    box = QCheckBox("OpenStreetMap background (needs the internet; © OpenStreetMap "
+                    "contributors is added to the page)")
+    box.setObjectName("background")
+    return box
 
 
 def paper_combo() -> QComboBox:
@@ -52,7 +73,7 @@ class ReportMapDialog(QDialog):
             self.map.addItem(text, (theme, None))
         for ind in CATALOGUE:
             if schema.LEVEL_NEIGHBOURHOOD in ind.levels and ind.value_type != "count":
-                self.map.addItem(f"Indicator: {ind.title} ({ind.period})", ("indicator", ind))
+                self.map.addItem(f"Indicator: {indicator_label(ind)}", ("indicator", ind))
         self.extent = QComboBox()
         self.extent.setObjectName("extent")
         for key, text in EXTENT_LABELS.items():
@@ -60,11 +81,14 @@ class ReportMapDialog(QDialog):
         self.area = QComboBox()
         self.area.setObjectName("area")
         self.paper = paper_combo()
+        self.background = background_checkbox()
         form.addRow("Map", self.map)
         form.addRow("Extent", self.extent)
         form.addRow("Area", self.area)
         form.addRow("Paper", self.paper)
+        form.addRow("", self.background)
         form.addRow(ok_cancel(self))
+        self.setMinimumWidth(560)
         self.extent.currentIndexChanged.connect(self._fill_areas)
         self._fill_areas()
 
@@ -74,10 +98,16 @@ class ReportMapDialog(QDialog):
         if kind == "hub":
             for hub in self.hubs:
                 self.area.addItem(hub, hub)
+            self.area.setCurrentIndex(max(0, self.area.findData(remembered_hub(self.hubs))))
         elif kind == "neighbourhood":
             for code, name in self.neighbourhoods:
                 self.area.addItem(name, code)
         self.area.setEnabled(kind != "city")
+
+    def accept(self) -> None:
+        if self.extent.currentData() == "hub":
+            remember_hub(self.area.currentData())
+        super().accept()
 
     def choice(self) -> ReportMap:
         theme, indicator = self.map.currentData()
@@ -86,4 +116,5 @@ class ReportMapDialog(QDialog):
         level = schema.LEVEL_NEIGHBOURHOOD if indicator and schema.LEVEL_SMALL_AREA not in \
             indicator.levels else schema.LEVEL_SMALL_AREA
         return ReportMap(theme, self.extent.currentData(), self.area.currentData(),
-                         Paper(size, orientation), level, options)
+                         Paper(size, orientation), level, options,
+                         background=self.background.isChecked())
