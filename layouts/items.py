@@ -207,7 +207,11 @@ def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple
     item.setLegendFilterByMapEnabled(follow_map)
     item.setAutoUpdateModel(False)
     model = item.model()
-    model.setLayerStyleOverrides(linked.layerStyleOverrides())  # classes as the map draws them
+    # Labels are read as the map draws them (its pinned styles, e.g. an emphasised hub), then
+    # the overrides are dropped from the model: QGIS applies them itself when it draws the
+    # legend, and while they stay every later restyle of those layers redraws this legend.
+    restyled = _restyled(linked, [layer for layer, _ in entries])
+    model.setLayerStyleOverrides(restyled)
     root = model.rootGroup()
     root.clear()
     for layer, title in entries:  # labels for this legend only; the layer keeps its own
@@ -218,9 +222,10 @@ def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple
             text = legend_node.data(Qt.ItemDataRole.DisplayRole)
             if text:
                 QgsMapLayerLegendUtils.setLegendNodeUserLabel(node, index, literal(str(text)))
-        if not follow_map:
+        if not follow_map and layer.id() not in restyled:
             _keep_classes_in_view(model, node, layer, linked.extent())
         model.refreshLayerLegend(node)
+    model.setLayerStyleOverrides({})
     item.setWrapString(LEGEND_WRAP)
     item.setColumnCount(1)
     item.setResizeToContents(False)
@@ -233,6 +238,22 @@ def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple
     layout.addLayoutItem(item)
     place(item, *box, page=page)
     return item
+
+
+def _restyled(linked: QgsLayoutItemMap, layers: list) -> dict:
+    """The pinned styles (layer id -> style XML) in which the map draws one of ``layers``
+    otherwise than the layer's current style (an emphasised hub); applying a style costs, so
+    only these."""
+    from qgis.core import QgsMapLayerStyle
+
+    pinned, differing = linked.layerStyleOverrides(), {}
+    for layer in layers:
+        if layer.id() in pinned:
+            current = QgsMapLayerStyle()
+            current.readFromLayer(layer)
+            if current.xmlData() != pinned[layer.id()]:
+                differing[layer.id()] = pinned[layer.id()]
+    return differing
 
 
 def _keep_classes_in_view(model, node, layer, extent) -> None:
