@@ -143,14 +143,14 @@ class JsnaProfilesPlugin:
         """A success: earlier messages (an error since put right) are cleared first, except
         the warnings this action itself gave when ``keep_warnings``."""
         if not keep_warnings:
-            self.iface.messageBar().clearWidgets()
+            self._clear_messages()
         self.iface.messageBar().pushMessage(TITLE, text, level=Qgis.MessageLevel.Info,
                                             duration=STATUS_SECONDS)
 
     def _info_with_details(self, text: str, details: str) -> None:
         """One short line that stays, with a Details button for the full explanation."""
+        self._clear_messages()
         bar = self.iface.messageBar()
-        bar.clearWidgets()
         message = bar.createMessage(TITLE, text)
         button = QPushButton("Details…", message)
         button.setObjectName("jsna_details")
@@ -158,6 +158,14 @@ class JsnaProfilesPlugin:
         button.clicked.connect(lambda: QMessageBox.information(window, TITLE, details))
         message.layout().addWidget(button)
         bar.pushWidget(message, Qgis.MessageLevel.Info, 0)
+
+    def _clear_messages(self) -> None:
+        """The plugin's earlier messages (an error since put right) go; other plugins' and
+        QGIS's own stay."""
+        bar = self.iface.messageBar()
+        for item in list(bar.items()):
+            if item.title() == TITLE:
+                bar.popWidget(item)
 
     def _warning(self, text: str) -> None:
         self.iface.messageBar().pushMessage(TITLE, text, level=Qgis.MessageLevel.Warning,
@@ -302,7 +310,7 @@ class JsnaProfilesPlugin:
         """A report map layout in the project's layout manager, opened in the designer."""
         from .layouts.report_map import report_layout
 
-        self.iface.messageBar().clearWidgets()  # this action's warnings stay with its success
+        self._clear_messages()  # this action's warnings stay with its success
         try:
             layout = report_layout(QgsProject.instance(), self._require_pack(), spec,
                                    add_to_project=True, warn=self._warning)
@@ -395,7 +403,7 @@ class JsnaProfilesPlugin:
         from .layouts.profile import every_profile, export_profiles, profile_layout
 
         def one():
-            self.iface.messageBar().clearWidgets()
+            self._clear_messages()
             layout = profile_layout(QgsProject.instance(), self._require_pack(),
                                     self.compare_pack(), hub, add_to_project=True,
                                     background=background, warn=self._warning)

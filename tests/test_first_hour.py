@@ -116,8 +116,10 @@ def test_old_error_is_cleared_by_a_success(plugin, qgis_iface, coventry_pack, mo
     monkeypatch.setattr(qgis_iface, "messageBar", lambda: bar)
     assert plugin.apply_theme("fuel_poverty") is None  # no pack yet: an error, pinned
     assert any(i.level() == Qgis.MessageLevel.Critical for i in bar.items())
+    bar.pushMessage("Another plugin", "its own news", Qgis.MessageLevel.Warning, 0)
     plugin.open_pack(str(coventry_pack))
     assert not any(i.level() == Qgis.MessageLevel.Critical for i in bar.items())
+    assert [i.text() for i in bar.items() if i.title() == "Another plugin"] == ["its own news"]
 
 
 # Maps ------------------------------------------------------------------------------------------
