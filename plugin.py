@@ -16,6 +16,14 @@ STATUS_SECONDS = 10
 LAST_FOLDER_SETTING = "jsna_area_profiles/last_pack_folder"
 
 
+def _plain_message(parent, text: str) -> None:
+    """An information box showing ``text`` as written (hub names are data, never markup)."""
+    box = QMessageBox(QMessageBox.Icon.Information, TITLE, text, QMessageBox.StandardButton.Ok,
+                      parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+
+
 class JsnaProfilesPlugin:
     """Owns every action, menu entry and toolbar it adds, and removes them all in unload()."""
 
@@ -155,7 +163,7 @@ class JsnaProfilesPlugin:
         button = QPushButton("Details…", message)
         button.setObjectName("jsna_details")
         window = self.iface.mainWindow()  # not self: the message may outlive the plugin
-        button.clicked.connect(lambda: QMessageBox.information(window, TITLE, details))
+        button.clicked.connect(lambda: _plain_message(window, details))
         message.layout().addWidget(button)
         bar.pushWidget(message, Qgis.MessageLevel.Info, 0)
 

@@ -199,8 +199,13 @@ def england_figures(folder: Path, report: BuildReport) -> pd.DataFrame:
         raise JsnaInputError(f"England's figures need {', '.join(absent)} in {folder}")
     cached = _cache_folder() / f"england_figures_{_fingerprint(needed)}.csv"
     if cached.is_file():
-        return pd.read_csv(cached, dtype={"area_code": str, "note": str, "period": str},
-                           keep_default_na=False, na_values=[""])
+        try:
+            rows = pd.read_csv(cached, dtype={"area_code": str, "note": str, "period": str},
+                               keep_default_na=False, na_values=[""])
+            if set(schema.VALUE_COLUMNS) <= set(rows.columns):
+                return rows
+        except (ValueError, OSError, pd.errors.ParserError):
+            pass  # a damaged cache entry is made again
     names = read_table(needed[0], [LSOA_NAME], IOD_CODE)
     everywhere = pd.DataFrame({"code": names[IOD_CODE],
                                "neighbourhood_code": names[LSOA_NAME].str.strip().str[:-1]})

@@ -424,7 +424,11 @@ def _with_england(values: pd.DataFrame, folder: Path, by_id: dict,
     """England's figure added for each of the pack's indicators that has none yet."""
     from .england import england_figures
 
-    national = england_figures(folder, BuildReport())  # England's gaps are not the place's
+    national_report = BuildReport()
+    national = england_figures(folder, national_report)
+    for warning in national_report.warnings:  # a file or column the recipes could not read
+        if "suppressed or empty cells" not in warning:  # England's own gaps are not news here
+            report.warn(f"England's figures: {warning}")
     present = set(values.loc[values["level"] == schema.LEVEL_ENGLAND, "indicator_id"])
     wanted = national[national["indicator_id"].isin(set(by_id) - present)].copy()
     wanted["period"] = wanted["indicator_id"].map(lambda i: by_id[i].period)

@@ -233,11 +233,11 @@ def _cover(layout: QgsPrintLayout, page: int, pack: LoadedPack, hub: str | None,
     layers = [pack.layer(schema.HUBS), pack.layer(schema.NEIGHBOURHOODS), pack.layer(schema.CITY)]
     box = (MARGIN, top, LANDSCAPE.width * 0.6, LANDSCAPE.height - top - MARGIN - 12)
     main = items.map_item(layout, "cover_map", layers, extent, box, page)
-    below = box[1] + box[3] + 1  # outside the frame: no label under them
-    items.north_arrow(layout, main, (box[0] + box[2] - 6, below, 6, 10), page)
-    items.scale_bar(layout, main, box[0], below, page, box[2] * 0.4)
     side_x = box[0] + box[2] + 6
-    side = (side_x, top, LANDSCAPE.width - side_x - MARGIN, box[3])
+    side = (side_x, top, LANDSCAPE.width - side_x - MARGIN, box[3] - 14)
+    foot = top + box[3] - 11  # beside the map, under the text: no label under them
+    items.north_arrow(layout, main, (side_x + side[2] - 6, foot, 6, 11), page)
+    items.scale_bar(layout, main, side_x, foot, page, side[2] - 12)
     if hub:
         hub_feature = next(f for f in pack.layer(schema.HUBS).getFeatures() if f["name"] == hub)
         names = [a.name for a in table.areas if a.level == schema.LEVEL_NEIGHBOURHOOD]

@@ -468,3 +468,30 @@ def test_processing_offers_the_open_pack_and_its_hubs(plugin, coventry_pack):
     QgsProject.instance().clear()
     closed = registry.createAlgorithmById("jsna:hubprofile")
     assert closed.parameterDefinition("PACK").defaultValue() is None
+
+
+# Bad input for England's figures ------------------------------------------------------------------
+def test_england_figures_from_a_wrong_folder_say_which_file(tmp_path):
+    from jsna_profiles.builder.england import england_figures
+    from jsna_profiles.builder.sources import BuildReport
+    from jsna_profiles.core.errors import JsnaInputError
+
+    (tmp_path / "notes.txt").write_text("not a national file")
+    with pytest.raises(JsnaInputError, match="England's figures need File_2_-_IoD2019_Domains"):
+        england_figures(tmp_path, BuildReport())
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.skipif(not ENGLAND.is_dir(), reason=f"national files not found at {ENGLAND}")
+def test_a_damaged_cache_entry_is_made_again(tmp_path, monkeypatch):
+    from jsna_profiles.builder.england import england_figures
+    from jsna_profiles.builder.sources import BuildReport
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = england_figures(ENGLAND, BuildReport())
+    [cached] = (tmp_path / "jsna_profiles").iterdir()
+    cached.write_text("half a line, cut short by a full disk\n\"")
+    again = england_figures(ENGLAND, BuildReport())
+    assert again.set_index("indicator_id")["value"].to_dict() == pytest.approx(
+        first.set_index("indicator_id")["value"].to_dict())
+    assert len(again) == len(first) >= 28

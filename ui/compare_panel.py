@@ -7,6 +7,7 @@ map. Its choices are kept in the QGIS project.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from qgis.core import QgsProject
@@ -282,7 +283,7 @@ class ComparePanel(QgsDockWidget):
         self.save_state()
 
     def _update_legend(self) -> None:
-        name = self.table.comparator_name
+        name = html.escape(self.table.comparator_name)  # a place's name is data, not markup
         chips = " ".join(
             f'<span style="background:{fill};color:{text}">&nbsp;{SIGNIFICANCE_SHORT[key]}&nbsp;</span>'
             for key, (fill, text) in SIGNIFICANCE_COLOURS.items())
