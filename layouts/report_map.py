@@ -10,7 +10,7 @@ from datetime import date
 from qgis.core import QgsExpression, QgsFeatureRequest, QgsPrintLayout, QgsProject, QgsRectangle
 
 from ..core import schema
-from ..core.catalogue import BY_ID, SOURCES, Indicator
+from ..core.catalogue import SOURCES, Indicator
 from ..core.errors import JsnaInputError
 from ..core.formatting import format_value
 from ..layers.pack import LoadedPack
@@ -48,8 +48,7 @@ class ReportMap:
             raise JsnaInputError(f"Map extent must be one of {', '.join(EXTENTS)}")
         if self.extent != "city" and not self.area:
             raise JsnaInputError(f"Name the {self.extent} to map")
-        if self.theme == "indicator" and self.options.get("indicator_id") not in BY_ID:
-            raise JsnaInputError(f"Unknown indicator '{self.options.get('indicator_id')}'")
+        theme_indicator(self.theme, self.options)  # an unknown indicator is refused here
 
     @property
     def indicator(self) -> Indicator:
