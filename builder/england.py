@@ -198,14 +198,9 @@ def england_figures(folder: Path, report: BuildReport) -> pd.DataFrame:
     if absent:
         raise JsnaInputError(f"England's figures need {', '.join(absent)} in {folder}")
     cached = _cache_folder() / f"england_figures_{_fingerprint(needed)}.csv"
-    if cached.is_file():
-        try:
-            rows = pd.read_csv(cached, dtype={"area_code": str, "note": str, "period": str},
-                               keep_default_na=False, na_values=[""])
-            if set(schema.VALUE_COLUMNS) <= set(rows.columns):
-                return rows
-        except (ValueError, OSError, pd.errors.ParserError):
-            pass  # a damaged cache entry is made again
+    rows = _read_cached(cached)
+    if rows is not None:
+        return rows
     names = read_table(needed[0], [LSOA_NAME], IOD_CODE)
     everywhere = pd.DataFrame({"code": names[IOD_CODE],
                                "neighbourhood_code": names[LSOA_NAME].str.strip().str[:-1]})
@@ -219,7 +214,19 @@ def england_figures(folder: Path, report: BuildReport) -> pd.DataFrame:
     partial = cached.with_suffix(".partial")
     rows.to_csv(partial, index=False)
     partial.replace(cached)
-    return rows
+    return _read_cached(cached)  # the same rows a later, cached build reads: builds are equal
+
+
+def _read_cached(cached: Path) -> pd.DataFrame | None:
+    """England's figures from the cache, or None when absent or damaged (then made again)."""
+    if not cached.is_file():
+        return None
+    try:
+        rows = pd.read_csv(cached, dtype={"area_code": str, "note": str, "period": str},
+                           keep_default_na=False, na_values=[""])
+    except (ValueError, OSError, pd.errors.ParserError):
+        return None
+    return rows if set(schema.VALUE_COLUMNS) <= set(rows.columns) else None
 
 
 def _cache_folder() -> Path:
