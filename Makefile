@@ -9,7 +9,7 @@ export PROJ_DATA ?= /usr/share/proj
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 export JSNA_SOURCES := $(abspath $(SOURCES))
 
-.PHONY: setup demo pack test lint bench package clean
+.PHONY: setup demo pack test test-qgis340 lint bench package clean
 
 build/.deps: bin/install-deps requirements-dev.txt
 	bin/install-deps
@@ -29,8 +29,15 @@ demo: pack
 lint: build/.deps
 	$(PY) -m ruff check .
 
+# pytest-qgis keeps QGIS's settings in .qgis-settings (ignored): each run starts from none.
 test: build/.deps lint
-	$(PY) -m pytest
+	rm -rf .qgis-settings
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The same suite on QGIS 3.40 LTR, in a Debian 13 root filesystem cached in build/ (needs root).
+# Either target takes PYTEST_ARGS, for example PYTEST_ARGS="tests/test_layouts.py -x".
+test-qgis340:
+	bin/test-qgis340
 
 bench: build/.deps
 	/usr/bin/python3 bench/run.py --sources $(SOURCES)

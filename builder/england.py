@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..core import catalogue, schema
 from ..core.errors import JsnaInputError
-from .geometry import read_boundaries
+from .geometry import read_boundaries, union_of
 from .pack import _aggregate_values, _memberships, _wide, population_of, write_pack
 from .recipes import RecipeContext, run_recipes
 from .sources import IOD_CODE, IOD_LA, LAST_LSOA_2011_CODE, BuildReport, PlaceConfig, read_table
@@ -163,7 +163,7 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
                  "approximate_members", "membership_note", "geometry"]]
     hubs = hubs.join(_wide(values, schema.LEVEL_HUB), on="code")
     city = gpd.GeoDataFrame({"code": [city_code], "name": [place]},
-                            geometry=[nb.geometry.unary_union], crs=schema.PACK_CRS)
+                            geometry=[union_of(nb.geometry)], crs=schema.PACK_CRS)
     city = city.join(_wide(values, schema.LEVEL_CITY), on="code")
 
     step(80, "Writing the pack")

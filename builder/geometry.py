@@ -52,3 +52,11 @@ def read_boundaries(path: Path, code_column: str, name_column: str,
     if len(duplicated):
         raise JsnaInputError(f"{path.name}: code {duplicated.iloc[0]} appears more than once")
     return frame
+
+
+def union_of(geometries: gpd.GeoSeries):
+    """One geometry covering all: ``union_all`` where geopandas has it (1.0 deprecates
+    ``unary_union``), ``unary_union`` on Debian 12's geopandas 0.12."""
+    if hasattr(geometries, "union_all"):
+        return geometries.union_all()
+    return geometries.unary_union

@@ -41,8 +41,10 @@ def assign_hubs(lookup_path: Path, small_areas: pd.DataFrame) -> pd.DataFrame:
     by_lsoa = lookup[is_lsoa].set_index("area_code")
     result = pd.DataFrame(index=small_areas["code"])
     via_msoa = small_areas.set_index("code")["neighbourhood_code"]
-    result["hub"] = via_msoa.map(by_msoa["hub"])
-    result["hub_basis"] = via_msoa.map(by_msoa["basis"])
+    # object columns: with no neighbourhood rows, map() gives float NaN, and pandas 2.2 warns
+    # (pandas 3 refuses) when the small-area rows' text is assigned into them
+    result["hub"] = via_msoa.map(by_msoa["hub"]).astype(object)
+    result["hub_basis"] = via_msoa.map(by_msoa["basis"]).astype(object)
     result.loc[by_lsoa.index, "hub"] = by_lsoa["hub"]
     result.loc[by_lsoa.index, "hub_basis"] = by_lsoa["basis"]
     result["hub"] = result["hub"].fillna(schema.NOT_ASSIGNED)

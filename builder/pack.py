@@ -19,7 +19,7 @@ from ..core.errors import JsnaInputError
 from ..core.files import LOW_SPACE, flush_to_disk, space_left, temporary_beside, write_error
 from ..core.packfile import check_database, is_pack, remove_database
 from . import grid, hubs, services
-from .geometry import read_boundaries
+from .geometry import read_boundaries, union_of
 from .recipes import RecipeContext, run_recipes
 from .sources import (
     BuildReport,
@@ -390,14 +390,15 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
 
     hub_layer = _hub_layer(areas, nb, sources, config)
     hub_layer = hub_layer.join(_wide(values, schema.LEVEL_HUB), on="code")
+    city_outline = union_of(areas.geometry)
     city = gpd.GeoDataFrame({"code": [config.la_code], "name": [config.place]},
-                            geometry=[areas.unary_union], crs=schema.PACK_CRS)
+                            geometry=[city_outline], crs=schema.PACK_CRS)
     city = city.join(_wide(values, schema.LEVEL_CITY), on="code")
     aqma = gpd.GeoDataFrame({"name": [config.aqma["name"]],
                              "pollutant": [config.aqma["pollutant"]],
                              "declared": [int(config.aqma["declared"])],
                              "source": [config.aqma["source"]]},
-                            geometry=[areas.unary_union], crs=schema.PACK_CRS)
+                            geometry=[city_outline], crs=schema.PACK_CRS)
     sites = _monitoring_sites(sources, config, report)
 
     step(75, "Writing the pack")

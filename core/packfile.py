@@ -8,28 +8,30 @@ creates -wal/-shm files or takes locks beside the user's file.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from . import schema
 from .errors import JsnaInputError
 
 
-def connect_read_only(path: str | Path) -> sqlite3.Connection:
-    """``path`` as an SQLite file URI: characters such as '#', '?' and '%' in folder names are
-    percent-encoded, so the URI names exactly this file (never a shortened path)."""
+@contextmanager
+def connect_read_only(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection for one block, closed after it. ``path`` goes as an SQLite file
+    URI: characters such as '#', '?' and '%' in folder names are percent-encoded, so the URI
+    names exactly this file (never a shortened path)."""
     path = Path(path).absolute()
     immutable = "" if Path(f"{path}-wal").exists() else "&immutable=1"
-    return sqlite3.connect(f"{path.as_uri()}?mode=ro{immutable}", uri=True)
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro{immutable}", uri=True)) as db:
+        yield db
 
 
 def copy_database(source: str | Path, target: str | Path) -> None:
     """A consistent copy, including changes still in the source's WAL, in rollback-journal mode."""
-    with connect_read_only(source) as reader, sqlite3.connect(target) as writer:
+    with connect_read_only(source) as reader, closing(sqlite3.connect(target)) as writer:
         reader.backup(writer)
         writer.execute("PRAGMA journal_mode=DELETE")
-    reader.close()
-    writer.close()
 
 
 def check_database(path: str | Path) -> None:
@@ -47,7 +49,7 @@ def check_database(path: str | Path) -> None:
 def is_pack(path: str | Path) -> bool:
     """True for a JSNA data pack (a GeoPackage with our pack_info table)."""
     try:
-        with closing(connect_read_only(path)) as db:
+        with connect_read_only(path) as db:
             return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                               (schema.PACK_INFO,)).fetchone() is not None
     except sqlite3.Error:

@@ -21,6 +21,7 @@ from qgis.core import (
 from ..core import schema
 from ..core.catalogue import register_pack_indicators
 from ..core.errors import JsnaInputError
+from ..core.gdal_calls import quiet_gdal
 from . import styles
 
 PACK_PROPERTY = "jsna/pack"
@@ -68,13 +69,10 @@ class PackContents:
 
 def inspect_pack(path: str | Path) -> PackContents:
     """Check ``path`` is a complete JSNA pack; raise a one-line error naming what is wrong."""
-    from osgeo import gdal, ogr
-
     path = Path(path)
     if not path.is_file():
         raise JsnaInputError(f"Data pack not found: {path}")
-    gdal.PushErrorHandler("CPLQuietErrorHandler")
-    try:
+    with quiet_gdal() as (_gdal, ogr, _osr):
         source = ogr.Open(str(path), 0)
         if source is None or source.GetDriver().GetName() != "GPKG":
             raise JsnaInputError(f"{path.name} is not a GeoPackage (or it is damaged)")
@@ -92,8 +90,6 @@ def inspect_pack(path: str | Path) -> PackContents:
         definition = catalogue.GetLayerDefn()
         present = [key for key in schema.CATALOGUE_COLUMNS if definition.GetFieldIndex(key) >= 0]
         catalogue_rows = [{key: f.GetField(key) for key in present} for f in catalogue]
-    finally:
-        gdal.PopErrorHandler()
     grids = [g for g in (info.get("background_grids") or "").split(",") if g]
     strange = [g for g in grids if not re.match(schema.BACKGROUND_GRID_NAME, g)]
     if strange:

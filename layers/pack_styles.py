@@ -34,8 +34,10 @@ SMALL_AREA_STYLES = (  # (style name, theme, options, the field it needs)
 def style_outlines(layers: dict) -> None:
     """Outline styles of the reference layers (hubs, neighbourhoods, city, AQMA, sites)."""
     outline = {
-        schema.HUBS: dict(colour="#000000", width=0.9, label_size=11, bold=True),
-        schema.NEIGHBOURHOODS: dict(colour="#303030", width=0.35, label_size=7),
+        schema.HUBS: dict(colour="#000000", width=0.9, label_size=11, bold=True,
+                          priority=styles.LABEL_PRIORITY["hubs"]),
+        schema.NEIGHBOURHOODS: dict(colour="#303030", width=0.35, label_size=7,
+                                    priority=styles.LABEL_PRIORITY["neighbourhoods"]),
         schema.CITY: dict(colour="#000000", width=0.6),
         schema.AQMA: dict(colour="#b2182b", width=0.7, dashed=True),
     }

@@ -244,7 +244,7 @@ def monitoring_sites_renderer(layer: QgsVectorLayer) -> str:
     layer.setRenderer(QgsRuleBasedRenderer(root))
     _label(layer, "\"site_name\" || '\n' || CASE WHEN \"no2_latest\" IS NULL THEN 'no valid "
            "mean' ELSE format_number(\"no2_latest\", 1) || ' µg/m³ (' || \"no2_latest_year\" "
-           "|| ')' END", size=8, is_expression=True)
+           "|| ')' END", size=8, is_expression=True, priority=LABEL_PRIORITY["sites"])
     return f"NO2 annual mean at monitoring sites, µg/m³ (objective {NO2_OBJECTIVE:g})"
 
 
@@ -269,14 +269,15 @@ def services_renderer(layer: QgsVectorLayer) -> str:
 
 
 def outline_renderer(layer: QgsVectorLayer, colour: str, width: float, dashed: bool = False,
-                     label_size: float | None = None, bold: bool = False) -> None:
+                     label_size: float | None = None, bold: bool = False,
+                     priority: int = 5) -> None:
     """Hubs, neighbourhoods, city and AQMA: outlines (no fill), optionally labelled by name."""
     symbol = QgsFillSymbol.createSimple({
         "style": "no", "outline_color": colour, "outline_width": str(width),
         "outline_style": "dash" if dashed else "solid", "outline_width_unit": "MM"})
     layer.setRenderer(QgsSingleSymbolRenderer(symbol))
     if label_size:
-        _label(layer, "name", size=label_size, bold=bold, colour=colour)
+        _label(layer, "name", size=label_size, bold=bold, colour=colour, priority=priority)
     else:
         layer.setLabelsEnabled(False)
 
@@ -310,9 +311,15 @@ def emphasise(layer: QgsVectorLayer, subject: str, label: str, others: str,
         layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
 
 
+# QGIS's label priorities (0 to 10): where labels compete for room, a monitoring site's reading
+# and a hub's name are placed before a neighbourhood's name.
+LABEL_PRIORITY = {"sites": 10, "hubs": 8, "neighbourhoods": 2}
+
+
 def _label(layer: QgsVectorLayer, field: str, size: float, bold: bool = False,
-           colour: str = "#202020", is_expression: bool = False) -> None:
+           colour: str = "#202020", is_expression: bool = False, priority: int = 5) -> None:
     settings = QgsPalLayerSettings()
+    settings.priority = priority
     settings.fieldName = field
     settings.isExpression = is_expression
     text = QgsTextFormat()

@@ -22,6 +22,7 @@ from ..core.files import (
     write_error,
     written_beside,
 )
+from ..core.gdal_calls import quiet_gdal
 
 FORMATS = ("pdf", "png", "svg")
 # QGIS 3.22 names it on QgsRenderContext; later versions on Qgis.
@@ -60,10 +61,7 @@ def export_layout(layout: QgsPrintLayout, out: str | Path, fmt: str | None = Non
     exporter = QgsLayoutExporter(layout)
 
     def write(tmp: Path) -> None:
-        from osgeo import gdal
-
-        gdal.PushErrorHandler("CPLQuietErrorHandler")  # world files for PNG are optional
-        try:
+        with quiet_gdal():  # world files for PNG are optional
             if fmt == "pdf":
                 _check(exporter.exportToPdf(str(tmp), pdf_settings(dpi)), tmp)
             elif fmt == "png":
@@ -81,8 +79,6 @@ def export_layout(layout: QgsPrintLayout, out: str | Path, fmt: str | None = Non
                 settings.forceVectorOutput = True
                 settings.exportAsLayers = False
                 _check(exporter.exportToSvg(str(tmp), settings), tmp)
-        finally:
-            gdal.PopErrorHandler()
     return replace_atomically(out, write, verify.by_format(fmt))
 
 

@@ -4,7 +4,9 @@ north arrows and locator insets, all placed in millimetres."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from qgis.core import (
@@ -19,11 +21,13 @@ from qgis.core import (
     QgsLayoutItemScaleBar,
     QgsLayoutPoint,
     QgsLayoutSize,
+    QgsLayoutUtils,
     QgsLegendStyle,
     QgsMapLayerLegendUtils,
     QgsPrintLayout,
     QgsProject,
     QgsRectangle,
+    QgsTextFormat,
     QgsUnitTypes,
 )
 from qgis.PyQt.QtCore import Qt
@@ -115,24 +119,45 @@ def place(item, x: float, y: float, w: float, h: float, page: int = 0) -> None:
 
 
 def label(layout: QgsPrintLayout, item_id: str, text: str, box: tuple, size: float,
-          page: int = 0, bold: bool = False, colour: str = "#000000", html: bool = False,
+          page: int = 0, bold: bool = False, colour: str = "#000000",
           field_before: str = "") -> QgsLayoutItemLabel:
-    """A text item showing ``text`` as written; ``field_before`` names a field of the atlas
+    """A text item showing ``text`` as written, broken into lines that fit the box's width (so
+    that every QGIS version breaks it alike); ``field_before`` names a field of the atlas
     feature whose value is shown first (an atlas page's neighbourhood name)."""
     item = QgsLayoutItemLabel(layout)
     item.setId(item_id)
     field = f"[% {QgsExpression.quotedColumnRef(field_before)} %]" if field_before else ""
-    item.setText(field + literal(text))
-    if html:
-        item.setMode(QgsLayoutItemLabel.Mode.ModeHtml)
+    if hasattr(item, "setTextFormat"):  # QGIS 3.24 and later (setFont is deprecated there)
+        item.setTextFormat(text_format(size, bold, colour))
+    else:
+        item.setFont(_font(size, bold))
+        item.setFontColor(QColor(colour))
+    layout.addLayoutItem(item)
+    room = box[2] - 2 * item.marginX()
+    for narrower in range(6):  # QGIS's text renderer measures some text wider than Qt does
+        item.setText(field + literal(wrap(text, room * WRAP_SLACK * 0.98 ** narrower, size, bold,
+                                          "\n")))
+        if text_size(item)[0] <= room:
+            break
+    place(item, *box, page=page)
+    return item
+
+
+def _font(size: float, bold: bool) -> QFont:
     font = QFont(FONT)
     font.setPointSizeF(size)
     font.setBold(bold)
-    item.setFont(font)
-    item.setFontColor(QColor(colour))
-    layout.addLayoutItem(item)
-    place(item, *box, page=page)
-    return item
+    return font
+
+
+@lru_cache(maxsize=32)  # a table has thousands of cells in a handful of formats
+def text_format(size: float, bold: bool = False, colour: str = "#000000") -> QgsTextFormat:
+    """The layout font as a text format (shared: callers copy it, never change it)."""
+    shared = QgsTextFormat()
+    shared.setFont(_font(size, bold))
+    shared.setSize(size)
+    shared.setColor(QColor(colour))
+    return shared
 
 
 def fit_extent(extent: QgsRectangle, width: float, height: float, margin: float = 0.06) -> QgsRectangle:
@@ -181,15 +206,76 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
     return QFontMetricsF(font).horizontalAdvance(text) / 100 * size * 25.4 / 72
 
 
-def wrap(text: str, width: float, size: float, bold: bool = False) -> str:
-    """Break legend text into lines no wider than ``width`` mm, measured in its own font."""
+def wrap(text: str, width: float, size: float, bold: bool = False,
+         separator: str = LEGEND_WRAP) -> str:
+    """Break text into lines no wider than ``width`` mm, measured in its own font (its own
+    line breaks kept), joined by ``separator``."""
     lines: list[str] = []
-    for word in text.split(" "):
-        if lines and text_width(f"{lines[-1]} {word}", size, bold) <= width:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    return LEGEND_WRAP.join(lines) or text
+    for given in text.split("\n"):
+        start = len(lines)
+        for word in given.split(" "):
+            if len(lines) > start and text_width(f"{lines[-1]} {word}", size, bold) <= width:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+    return separator.join(lines) or text
+
+
+def text_size(item: QgsLayoutItemLabel) -> tuple[float, float]:
+    """Millimetres (width, height) a label's text needs, as this QGIS draws it: QGIS 3.24 and
+    later measure with their text renderer, 3.22 with Qt's font metrics (as it draws)."""
+    text = item.currentText()
+    if hasattr(item, "setTextFormat"):
+        size = item.sizeForText()
+        return size.width() - 2 * item.marginX(), size.height() - 2 * item.marginY()
+    font = item.font()  # textHeightMM leaves out the last line's descent, which is drawn
+    return (QgsLayoutUtils.textWidthMM(font, text),
+            QgsLayoutUtils.textHeightMM(font, text) + QgsLayoutUtils.fontDescentMM(font))
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A block of text in a flow: its size, weight, colour, and space above it (mm)."""
+
+    text: str
+    size: float = 9.0
+    bold: bool = False
+    colour: str = "#000000"
+    space_before: float = 0.0
+
+
+def flow(layout: QgsPrintLayout, item_id: str, paragraphs: list[Paragraph], box: tuple,
+         page: int, more: Callable[[], tuple[int, tuple]]) -> None:
+    """Paragraphs down ``box``, each wrapped to its width and as tall as its text; when the
+    next one does not fit, ``more()`` gives a new page and box to go on in."""
+    x, top, width, height = box
+    y = top
+    for number, paragraph in enumerate(paragraphs):
+        item = fitted_label(layout, f"{item_id}_{number}", paragraph, (x, y, width), page)
+        needed = item.rectWithFrame().height()
+        if y > top:
+            y += paragraph.space_before
+        if y > top and y + needed > top + height:
+            page, (x, top, width, height) = more()
+            y = top
+        place(item, x, y, width, needed, page)
+        y += needed
+
+
+def fitted_label(layout: QgsPrintLayout, item_id: str, paragraph: Paragraph, at: tuple,
+                 page: int = 0) -> QgsLayoutItemLabel:
+    """A label at ``at`` (x, y, width) with the paragraph wrapped to that width, as tall as
+    the text is."""
+    x, y, width = at
+    item = label(layout, item_id, paragraph.text, (x, y, width, 1), paragraph.size, page,
+                 paragraph.bold, paragraph.colour)
+    place(item, x, y, width, text_size(item)[1] * LINE_SLACK, page)
+    return item
+
+
+# Text is wrapped a little short of its box, and boxes are made a little taller than the
+# text's measured height, so that rounding in either renderer never breaks or clips a line.
+WRAP_SLACK, LINE_SLACK = 0.97, 1.04
 
 
 def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple], box: tuple,
@@ -293,9 +379,7 @@ def _keep_classes_in_view(model, node, layer, extent) -> None:
 
 def _set_legend_font(item: QgsLayoutItemLegend, style, size: float, bold: bool) -> None:
     """Legend text small enough that class labels such as "◆ Coventry average 20.3%" fit."""
-    font = QFont(FONT)
-    font.setPointSizeF(size)
-    font.setBold(bold)
+    font = _font(size, bold)
     target = item.rstyle(style)
     if hasattr(target, "setTextFormat"):  # QGIS 3.30 and later
         text_format = target.textFormat()

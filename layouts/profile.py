@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 from qgis.core import (
@@ -21,10 +20,9 @@ from qgis.core import (
     QgsPrintLayout,
     QgsProject,
     QgsTableCell,
-    QgsTextFormat,
 )
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtGui import QColor, QFont
+from qgis.PyQt.QtGui import QColor
 
 from ..charts.profile_charts import CompareAreas, group_chart
 from ..charts.spine import WIDTH, SpineChart, chart_height
@@ -85,7 +83,7 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
     layout = items.new_layout(project, items.unique_layout_name(
         project, f"{place} {hub} hub profile" if hub else f"{place} city profile"))
     pages = _Pages(layout)
-    _cover(layout, pages.next(LANDSCAPE), pack, hub, table, name)
+    _cover(layout, pages, pack, hub, table, name)
     streets = map_background(project, pack, background, warn)
     with user_styles_kept(pack):  # the user's styles come back once, after every map
         _chapters(layout, pages, pack, compare, table, hub, extent_kind, streets)
@@ -93,8 +91,8 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
         for area in table.areas:
             if area.level == schema.LEVEL_NEIGHBOURHOOD:
                 _spine_pages(layout, pages, compare, area.code, area.name)
-    _sources_page(layout, pages.next(PORTRAIT), pack, table)
-    _notes_page(layout, pages.next(PORTRAIT), table)
+    _sources_page(layout, pages, pack, table)
+    _notes_page(layout, pages, table)
     if add_to_project:
         project.layoutManager().addLayout(layout)
     return layout
@@ -215,15 +213,35 @@ def _chart_pages(layout: QgsPrintLayout, pages: _Pages, chapter_title: str, char
 
 
 def _title(layout: QgsPrintLayout, page: int, paper: Paper, title: str, subtitle: str) -> float:
-    items.label(layout, f"title_{page}", title, (MARGIN, MARGIN, paper.width - 2 * MARGIN, 10),
-                16, page, bold=True)
-    items.label(layout, f"subtitle_{page}", subtitle,
-                (MARGIN, MARGIN + 10, paper.width - 2 * MARGIN, 7), 10, page, colour="#404040")
-    return MARGIN + 19
+    """The page's title and subtitle, each as many lines as it needs; returns where the page's
+    content starts."""
+    width = paper.width - 2 * MARGIN
+    y = MARGIN + items.fitted_label(layout, f"title_{page}", items.Paragraph(title, 16, bold=True),
+                                    (MARGIN, MARGIN, width), page).rectWithFrame().height()
+    if subtitle:
+        y += items.fitted_label(layout, f"subtitle_{page}",
+                                items.Paragraph(subtitle, 10, colour="#404040"),
+                                (MARGIN, y + 1, width), page).rectWithFrame().height() + 1
+    return max(y + 2.5, MARGIN + 19)
 
 
-def _cover(layout: QgsPrintLayout, page: int, pack: LoadedPack, hub: str | None,
+def _text_pages(layout: QgsPrintLayout, pages: _Pages, paper: Paper, title: str, subtitle: str,
+                paragraphs: list[items.Paragraph]) -> None:
+    """A page of text under a title, going on to as many pages as the text needs."""
+    def more() -> tuple[int, tuple]:
+        page = pages.next(paper)
+        continued = " (continued)" if page > first else ""
+        top = _title(layout, page, paper, title + continued, subtitle)
+        return page, (MARGIN, top, paper.width - 2 * MARGIN, paper.height - top - MARGIN)
+
+    first = pages.count
+    page, box = more()
+    items.flow(layout, f"text_{page}", paragraphs, box, page, more)
+
+
+def _cover(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, hub: str | None,
            table: CompareTable, name: str) -> None:
+    page = pages.next(LANDSCAPE)
     place = pack.contents.place
     compared = "neighbourhoods" if hub else "Family Hub areas"
     top = _title(layout, page, LANDSCAPE, f"{name}: area profile",
@@ -238,46 +256,41 @@ def _cover(layout: QgsPrintLayout, page: int, pack: LoadedPack, hub: str | None,
     foot = top + box[3] - 11  # beside the map, under the text: no label under them
     items.north_arrow(layout, main, (side_x + side[2] - 6, foot, 6, 11), page)
     items.scale_bar(layout, main, side_x, foot, page, side[2] - 12)
+    heading, body = items.Paragraph, items.Paragraph
     if hub:
         hub_feature = next(f for f in pack.layer(schema.HUBS).getFeatures() if f["name"] == hub)
         names = [a.name for a in table.areas if a.level == schema.LEVEL_NEIGHBOURHOOD]
-        members = (f"<p style='font-size:11pt'><b>Neighbourhoods ({len(names)})</b></p><ul>"
-                   + "".join(f"<li>{_html(n)}</li>" for n in names) + "</ul>"
-                   f"<p style='font-size:9pt'>Membership: "
-                   f"{_html(hub_feature['membership_note'])}.</p>")
+        text = [heading(f"Neighbourhoods ({len(names)})", 11, bold=True),
+                *[body(f"\u2022 {n}", 10, space_before=0.8) for n in names],
+                body(f"Membership: {hub_feature['membership_note']}.", 9, space_before=2.5)]
     else:
         hubs = [a.name for a in table.areas if a.level == schema.LEVEL_HUB]
-        members = (f"<p style='font-size:11pt'><b>Family Hub areas ({len(hubs)})</b></p><ul>"
-                   + "".join(f"<li>{_html(n)}</li>" for n in hubs) + "</ul>"
-                   "<p style='font-size:9pt'>Ranks: 1st of "
-                   f"{len(hubs)} = the worst figure by the indicator's polarity.</p>")
-    chapters = "".join(f"<li>{_html(c)}</li>" for c in schema.DOMAINS)
-    text = (members + f"<p style='font-size:9pt'><b>Chapters</b></p><ol>{chapters}</ol>"
-            "<p style='font-size:9pt'>Each chapter: its indicators compared with the "
-            f"{_html(place)} average (95% confidence intervals), its maps and charts"
-            + ("; then a spine chart per neighbourhood" if hub else "")
-            + "; sources and licences at the end.</p>")
-    items.label(layout, "cover_text", text, side, 10, page, html=True)
+        text = [heading(f"Family Hub areas ({len(hubs)})", 11, bold=True),
+                *[body(f"\u2022 {n}", 10, space_before=0.8) for n in hubs],
+                body(f"Ranks: 1st of {len(hubs)} = the worst figure by the indicator's "
+                     "polarity.", 9, space_before=2.5)]
+    text += [heading("Chapters", 9, bold=True, space_before=4),
+             *[body(f"{n}. {c}", 9, space_before=0.6) for n, c in enumerate(schema.DOMAINS, 1)],
+             body(f"Each chapter: its indicators compared with the {place} average (95% "
+                  "confidence intervals), its maps and charts"
+                  + ("; then a spine chart per neighbourhood" if hub else "")
+                  + "; sources and licences at the end.", 9, space_before=2.5)]
+
+    def more() -> tuple[int, tuple]:  # a long list of members goes on overleaf
+        page = pages.next(LANDSCAPE)
+        top = _title(layout, page, LANDSCAPE, f"{name}: area profile (continued)", "")
+        return page, (MARGIN, top, LANDSCAPE.width - 2 * MARGIN, LANDSCAPE.height - top - MARGIN)
+
+    items.flow(layout, "cover_text", text, side, page, more)
     items.label(layout, f"footer_{page}", SOURCES["boundaries"].attribution,
                 (MARGIN, LANDSCAPE.height - MARGIN - 10, LANDSCAPE.width - 2 * MARGIN, 10), 7,
                 page, colour="#404040")
 
 
-@lru_cache(maxsize=32)  # a table has thousands of cells in a handful of formats
-def _text_format(size: float, bold: bool = False, colour: str = "#000000") -> QgsTextFormat:
-    text_format = QgsTextFormat()
-    font = QFont(items.FONT)
-    font.setBold(bold)
-    text_format.setFont(font)
-    text_format.setSize(size)
-    text_format.setColor(QColor(colour))
-    return text_format
-
-
 def _cell(text: str, size: float = 7, bold: bool = False, fill: str | None = None,
           colour: str = "#000000") -> QgsTableCell:
     cell = QgsTableCell(text)
-    cell.setTextFormat(_text_format(size, bold, colour))
+    cell.setTextFormat(items.text_format(size, bold, colour))
     if fill:
         cell.setBackgroundColor(QColor(fill))
     return cell
@@ -330,11 +343,24 @@ def _table_page(layout: QgsPrintLayout, page: int, table: CompareTable, chapter_
     frame = QgsLayoutFrame(layout, item)
     items.place(frame, MARGIN, top, width, LANDSCAPE.height - top - MARGIN - 10, page)
     item.addFrame(frame)
-    key = " ".join(f"<span style='background:{fill};color:{text}'>&nbsp;{SIGNIFICANCE_SHORT[k]}"
-                   "&nbsp;</span>" for k, (fill, text) in SIGNIFICANCE_COLOURS.items())
-    items.label(layout, f"key_{page}", f"<span style='font-size:8pt'>Key: {key} Uncoloured: not "
-                "tested (no confidence limits, a count, or no comparator value).</span>",
-                (MARGIN, LANDSCAPE.height - MARGIN - 8, width, 8), 8, page, html=True)
+    _key(layout, page, LANDSCAPE.height - MARGIN - 6)
+
+
+def _key(layout: QgsPrintLayout, page: int, y: float) -> None:
+    """The table's colours, each a swatch of its own fill with its name, then what blank means."""
+    x = MARGIN
+    for part, (fill, colour) in [("Key:", (None, "#000000")), *(
+            (SIGNIFICANCE_SHORT[k], v) for k, v in SIGNIFICANCE_COLOURS.items()),
+            ("Uncoloured: not tested (no confidence limits, a count, or no comparator value).",
+             (None, "#000000"))]:
+        width = items.text_width(part, 8) * 1.08 + 2.5  # room for either renderer's measure
+        item = items.label(layout, f"key_{page}_{x:.0f}", part, (x, y, width, 4.5), 8, page,
+                           colour=colour)
+        item.setMarginX(1)
+        if fill:
+            item.setBackgroundEnabled(True)
+            item.setBackgroundColor(QColor(fill))
+        x += width + 1.5
 
 
 def _spine_pages(layout: QgsPrintLayout, pages: _Pages, compare: ComparePack, code: str,
@@ -360,53 +386,48 @@ def _spine_pages(layout: QgsPrintLayout, pages: _Pages, compare: ComparePack, co
                    (MARGIN, top, width, height), page)
 
 
-def _sources_page(layout: QgsPrintLayout, page: int, pack: LoadedPack,
+def _sources_page(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack,
                   table: CompareTable) -> None:
-    top = _title(layout, page, PORTRAIT, "Sources, licences and methods",
-                 "Every figure in this profile, where it comes from and how it was made")
     sources: dict = {}  # source -> topics and periods of the figures taken from it
     for ind in table.indicators:
         topics, periods = sources.setdefault((ind.source, ind.licence, ind.attribution),
                                              ({}, {}))
         topics[ind.topic or ind.domain] = periods[ind.period] = True
-    parts = ["<p style='font-size:8pt'>"]
+    text, grey = items.Paragraph, "#404040"
+    parts = []
     for (source, licence, attribution), (topics, periods) in sources.items():
-        parts.append(f"<b>{_html(source)}</b> ({_html(licence)}): {_html(', '.join(topics))} "
-                     f"({_html('; '.join(periods))}).<br><i>{_html(attribution)}</i><br><br>")
-    for key in ("boundaries", "hcl_names", "aurn"):
-        parts.append(f"<i>{_html(SOURCES[key].attribution)}</i><br>")
-    parts.append(
-        "<br><b>Methods.</b> Rates are aggregated from summed numerators and denominators; "
-        "scores without counts are population-weighted means. 95% confidence intervals: Wilson "
-        "score for proportions, Byar's method (exact Poisson below 10) for counts and rates, the "
-        "source's own limits for life expectancy. A neighbourhood is significantly better or "
-        f"worse when the {_html(pack.contents.place)} average lies outside its interval "
-        "(Fingertips' method). Ranks: 1 = worst of the city's neighbourhoods.<br><br>"
-        f"<b>Hub membership.</b> {_html(pack.contents.info.get('hub_lookup', ''))}: "
-        + _html("; ".join(f"{f['name']}: {f['membership_note']}"
-                          for f in pack.layer(schema.HUBS).getFeatures()))
-        + f".<br><br>Produced {date.today():%d %B %Y} with JSNA Area Profiles from the data "
-        f"pack {_html(pack.contents.path.name)}.</p>")
-    items.label(layout, "sources_text", "".join(parts),
-                (MARGIN, top, PORTRAIT.width - 2 * MARGIN, PORTRAIT.height - top - MARGIN), 9,
-                page, html=True)
+        parts += [text(f"{source} ({licence})", 8, bold=True, space_before=2.5),
+                  text(f"{', '.join(topics)} ({'; '.join(periods)}).", 8),
+                  text(attribution, 8, colour=grey)]
+    parts += [text(SOURCES[key].attribution, 8, colour=grey, space_before=1 if i else 3)
+              for i, key in enumerate(("boundaries", "hcl_names", "aurn"))]
+    parts += [
+        text("Methods", 8, bold=True, space_before=3),
+        text("Rates are aggregated from summed numerators and denominators; scores without "
+             "counts are population-weighted means. 95% confidence intervals: Wilson score for "
+             "proportions, Byar's method (exact Poisson below 10) for counts and rates, the "
+             "source's own limits for life expectancy. A neighbourhood is significantly better "
+             f"or worse when the {pack.contents.place} average lies outside its interval "
+             "(Fingertips' method). Ranks: 1 = worst of the city's neighbourhoods.", 8),
+        text("Hub membership", 8, bold=True, space_before=3),
+        text(f"{pack.contents.info.get('hub_lookup', '')}: " + "; ".join(
+            f"{f['name']}: {f['membership_note']}" for f in pack.layer(schema.HUBS).getFeatures())
+            + ".", 8),
+        text(f"Produced {date.today():%d %B %Y} with JSNA Area Profiles from the data pack "
+             f"{pack.contents.path.name}.", 8, space_before=3)]
+    _text_pages(layout, pages, PORTRAIT, "Sources, licences and methods",
+                "Every figure in this profile, where it comes from and how it was made", parts)
 
 
-def _notes_page(layout: QgsPrintLayout, page: int, table: CompareTable) -> None:
+def _notes_page(layout: QgsPrintLayout, pages: _Pages, table: CompareTable) -> None:
     """What each indicator is, as its catalogue entry says (notes shared by several
     indicators are given once)."""
-    top = _title(layout, page, PORTRAIT, "Indicator notes",
-                 "What each figure is, from the indicator catalogue")
     notes: dict = {}
     for ind in table.indicators:
         if ind.description:
             notes.setdefault(ind.description, []).append(ind.title)
-    text = "".join(f"<b>{_html('; '.join(titles))}.</b> {_html(note)}<br>"
-                   for note, titles in notes.items())
-    items.label(layout, "notes_text", f"<p style='font-size:7pt'>{text}</p>",
-                (MARGIN, top, PORTRAIT.width - 2 * MARGIN, PORTRAIT.height - top - MARGIN), 7,
-                page, html=True)
-
-
-def _html(text) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = items.Paragraph
+    parts = [part for note, titles in notes.items()
+             for part in (text("; ".join(titles), 7, bold=True, space_before=1.5), text(note, 7))]
+    _text_pages(layout, pages, PORTRAIT, "Indicator notes",
+                "What each figure is, from the indicator catalogue", parts)

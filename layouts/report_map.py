@@ -115,9 +115,10 @@ def attributions(indicator: Indicator, theme: str) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
-def report_boxes(paper: Paper) -> dict:
+def report_boxes(paper: Paper, sources_height: float = 0.0) -> dict:
     """Where each item of a report map goes on the page (x, y, width, height in mm; the scale
-    bar: x, y, greatest width).
+    bar: x, y, greatest width). ``sources_height``: what the sources text needs; a longer one
+    takes room from the map.
 
     The map fills the page down to the sources, which run beneath it. Beside it (below it, in
     portrait) the legend starts at the top and the locator ends level with the map's foot, with
@@ -125,7 +126,8 @@ def report_boxes(paper: Paper) -> dict:
     label.
     """
     s, m, width, height = paper.scale, items.MARGIN, paper.width, paper.height
-    top, footer = m + 19 * s, (12 if paper.orientation == "landscape" else 15) * s
+    top = m + 19 * s
+    footer = max((12 if paper.orientation == "landscape" else 15) * s, sources_height + 1.5)
     if paper.orientation == "landscape":
         map_box = (m, top, width * 0.64, height - top - m - footer)
         side_x = m + map_box[2] + 5
@@ -167,7 +169,14 @@ def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: Repor
     extent, default_label = area_extent(pack, spec.extent, spec.area)
     indicator = spec.indicator
     heading = THEME_HEADING[spec.theme] or indicator.title.lower()
-    boxes = report_boxes(paper)
+    credits = attributions(indicator, spec.theme)
+    if background is not None:
+        credits.append(OSM_ATTRIBUTION)
+    sources = items.fitted_label(layout, "sources", items.Paragraph(
+        f"Sources: {' | '.join(credits)}. Map produced {date.today():%d %B %Y} with JSNA Area "
+        "Profiles.", 7 * s, colour="#404040"), (0, 0, report_boxes(paper)["sources"][2]), page)
+    boxes = report_boxes(paper, sources.rectWithFrame().height())
+    items.place(sources, *boxes["sources"], page=page)
     items.label(layout, "title", f": {heading}" if atlas else f"{default_label}: {heading}",
                 boxes["title"], 16 * s, page, bold=True, field_before="name" if atlas else "")
     city = pack.city_value(indicator.indicator_id)
@@ -192,12 +201,6 @@ def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: Repor
     items.north_arrow(layout, main, boxes["north_arrow"], page)
     x, y, width = boxes["scale_bar"]
     items.scale_bar(layout, main, x, y, page, width)
-    credits = attributions(indicator, spec.theme)
-    if background is not None:
-        credits.append(OSM_ATTRIBUTION)
-    sources = "Sources: " + " | ".join(credits)
-    items.label(layout, "sources", f"{sources}. Map produced {date.today():%d %B %Y} with JSNA "
-                "Area Profiles.", boxes["sources"], 7 * s, page, colour="#404040")
     return main
 
 

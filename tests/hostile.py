@@ -4,6 +4,7 @@ paths. Each starts from a copy of the real Coventry pack (made through SQLite's 
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from jsna_profiles.core.packfile import copy_database
@@ -21,7 +22,7 @@ def neighbourhood_writing_to(victim: Path) -> str:
 
 
 def victim_database(path: Path) -> Path:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE counters (id TEXT PRIMARY KEY, value INTEGER)")
         db.execute("INSERT INTO counters VALUES ('hits', 1)")
     db.close()

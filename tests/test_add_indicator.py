@@ -6,7 +6,6 @@ The tables here are SYNTHETIC (made from the pack's own area codes with made-up 
 
 import hashlib
 import shutil
-from contextlib import closing
 
 import pandas as pd
 import pytest
@@ -34,7 +33,7 @@ def digest(path) -> str:
 
 def query(pack, sql: str) -> list:
     """Read-only, closed at once: no -wal/-shm files left beside the pack."""
-    with closing(connect_read_only(pack)) as db:
+    with connect_read_only(pack) as db:
         return db.execute(sql).fetchall()
 
 

@@ -4,6 +4,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_suppressed_cells_are_missing_not_errors(sources_copy, tmp_path):
     rewrite(sources_copy / "coventry_fuel_poverty_2020_lsoa11.csv", ",697,150,", ",697,c,")
     report = build(sources_copy, tmp_path)
     assert any("suppressed" in w and "fuel poverty" in w for w in report.warnings)
-    with sqlite3.connect(tmp_path / "out.gpkg") as db:
+    with closing(sqlite3.connect(tmp_path / "out.gpkg")) as db, db:
         value = db.execute("SELECT value FROM indicator_values WHERE area_code = 'E01009522' "
                            "AND indicator_id = 'fuel_poverty'").fetchone()
         wide = db.execute("SELECT fuel_poverty FROM small_areas WHERE code = 'E01009522'"
@@ -115,7 +116,7 @@ def test_pack_missing_a_layer_and_foreign_geopackage(coventry_pack, tmp_path, pr
 
     damaged = tmp_path / "damaged.gpkg"
     shutil.copy(coventry_pack, damaged)
-    with sqlite3.connect(damaged) as db:
+    with closing(sqlite3.connect(damaged)) as db, db:
         db.execute("DROP TABLE neighbourhoods")
         db.execute("DELETE FROM gpkg_contents WHERE table_name = 'neighbourhoods'")
         db.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = 'neighbourhoods'")

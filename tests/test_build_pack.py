@@ -1,6 +1,7 @@
 """The Coventry pack built from the real source files, checked against published figures."""
 
 import sqlite3
+from contextlib import closing
 
 import fiona
 import geopandas as gpd
@@ -102,7 +103,7 @@ def test_air_quality_and_monitoring_sites(coventry_pack, values):
 
 
 def test_styles_saved_in_layer_styles(coventry_pack):
-    with sqlite3.connect(coventry_pack) as db:
+    with closing(sqlite3.connect(coventry_pack)) as db, db:
         rows = db.execute("SELECT f_table_name, styleName, useAsDefault FROM layer_styles").fetchall()
     styles = {(table, name): default for table, name, default in rows}
     assert styles[("small_areas", "Deprivation (IMD 2019 decile)")] == 1

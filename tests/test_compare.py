@@ -4,6 +4,7 @@ import csv
 import io
 import shutil
 import sqlite3
+from contextlib import closing
 
 import pytest
 from openpyxl import load_workbook
@@ -47,7 +48,7 @@ def test_cli_table_for_harmony(capsys, coventry_pack):
     assert {"area_code", "area_name", "level", "indicator_id", "period", "value", "lower95",
             "upper95", "comparator_value", "significance", "rank"} <= set(rows[0])
 
-    with sqlite3.connect(coventry_pack) as db:
+    with closing(sqlite3.connect(coventry_pack)) as db, db:
         poor, households = db.execute(
             "SELECT SUM(CASE WHEN v.indicator_id = 'fuel_poor_households' THEN v.value END), "
             "SUM(CASE WHEN v.indicator_id = 'households_2020' THEN v.value END) "
@@ -129,7 +130,7 @@ def test_every_outcome_reason_is_stated(compare_pack):
 def _damaged_copy(pack, tmp_path, *statements):
     copy = tmp_path / "damaged.gpkg"
     shutil.copy(pack, copy)
-    with sqlite3.connect(copy) as db:
+    with closing(sqlite3.connect(copy)) as db, db:
         for sql in statements:
             db.execute(sql)
     return copy

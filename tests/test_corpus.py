@@ -28,6 +28,7 @@ import unicodedata
 import urllib.parse
 import zlib
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,7 +209,7 @@ def pack_without(table: str):
     def make(env) -> Path:
         path = env.input("damaged.gpkg")
         shutil.copy(env.pack, path)
-        with sqlite3.connect(path) as db:
+        with closing(sqlite3.connect(path)) as db, db:
             db.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{table}'")
             db.execute(f"DELETE FROM gpkg_geometry_columns WHERE table_name = '{table}'")
             db.execute(f"DROP TABLE {table}")
@@ -245,7 +246,7 @@ def compare(hub=None, comparator="city", pack: Callable[[Env], Path] | None = No
 def without_england(env) -> Path:
     path = env.input("no_england.gpkg")
     shutil.copy(env.pack, path)
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("DELETE FROM indicator_values WHERE level IN ('england', 'england_and_wales')")
     db.close()
     return path
@@ -359,7 +360,7 @@ def add(table_text: str | bytes, name: str = "own.csv", encoding: str = "utf-8",
 
 
 def own_value(pack: Path, code: str, indicator: str = "own_rate"):
-    with sqlite3.connect(pack) as db:
+    with closing(sqlite3.connect(pack)) as db, db:
         rows = db.execute("SELECT value FROM indicator_values WHERE area_code = ? AND "
                           "indicator_id = ?", (code, indicator)).fetchall()
     db.close()
@@ -678,7 +679,7 @@ def names_no_file_system_takes(env):
              "Stoke", "STOKE"]
     pack = env.input("renamed.gpkg")
     copy_database(env.pack, pack)
-    with sqlite3.connect(pack) as db:
+    with closing(sqlite3.connect(pack)) as db, db:
         for name in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
             db.create_function(name, 1, lambda *_args: 0)
         db.execute("UPDATE neighbourhoods SET hub = 'Harmony' WHERE code IN (SELECT code FROM "

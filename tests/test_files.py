@@ -5,6 +5,7 @@ import os
 import sqlite3
 import stat
 import threading
+from contextlib import closing
 
 import pytest
 
@@ -83,7 +84,7 @@ def test_a_write_that_fails_leaves_nothing(tmp_path):
 
 def test_an_export_never_replaces_a_database(tmp_path):
     pack = tmp_path / "coventry.gpkg"
-    with sqlite3.connect(pack) as db:
+    with closing(sqlite3.connect(pack)) as db, db:
         db.execute("CREATE TABLE t (a)")
     db.close()
     before = pack.read_bytes()

@@ -5,6 +5,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import date
 
 import pytest
@@ -231,7 +232,7 @@ def test_unwritable_folder_and_empty_layer(pack, coventry_pack, tmp_path, monkey
     assert list(tmp_path.iterdir()) == []
     copy = tmp_path / "empty.gpkg"
     shutil.copy(coventry_pack, copy)
-    with sqlite3.connect(copy) as db:
+    with closing(sqlite3.connect(copy)) as db, db:
         db.execute("DELETE FROM small_areas")
     empty = open_pack(copy, QgsProject.instance())
     with pytest.raises(JsnaInputError, match="Nothing to map: the layer 'Small areas"):

@@ -99,7 +99,9 @@ def test_the_safety_rules_fail_on_the_plugin_when_a_safeguard_goes(rule):
     from conftest import ROOT
 
     source = (ROOT / "layouts" / "items.py").read_text()
-    source = source.replace("item.setText(field + literal(text))", "item.setText(field + text)")
+    safe = "item.setText(field + literal(wrap("
+    assert safe in source
+    source = source.replace(safe, "item.setText(field + (wrap(")
     source += ("\ndef _broken(db, layer, name):\n"
                "    layer.setSubsetString('\"name\" = \\'%s\\'' % name)\n"
                "    db.execute('SELECT * FROM t WHERE name = \\'{}\\''.format(name))\n")

@@ -6,10 +6,10 @@ table OGR reads."""
 import math
 import sqlite3
 import statistics
+from contextlib import closing
 
 import geopandas as gpd
 import pytest
-from osgeo import gdal, osr
 from qgis.core import QgsProject, QgsVectorLayer
 from qgis.PyQt.QtGui import QImage
 
@@ -19,6 +19,7 @@ from jsna_profiles.charts.spine import WIDTH, SpineChart
 from jsna_profiles.cli import main
 from jsna_profiles.core import compare as cmp
 from jsna_profiles.core.formatting import format_value
+from jsna_profiles.core.gdal_calls import quiet_gdal
 from jsna_profiles.core.packfile import copy_database
 from jsna_profiles.layers.pack import open_pack
 from jsna_profiles.layouts.export import export_layout
@@ -30,7 +31,7 @@ Z = 1.959963984540054
 
 
 def neighbourhood_values(pack, indicator: str) -> list[float]:
-    with sqlite3.connect(pack) as db:
+    with closing(sqlite3.connect(pack)) as db, db:
         rows = db.execute("SELECT value FROM indicator_values WHERE level = 'neighbourhood' AND "
                           "indicator_id = ? AND value IS NOT NULL", (indicator,)).fetchall()
     db.close()
@@ -64,7 +65,7 @@ def test_crude_rates_get_byar_limits(coventry_pack, tmp_path):
     """A rate per 1,000 (synthetic counts, labelled so) is compared with Byar's limits."""
     pack = tmp_path / "pack.gpkg"
     copy_database(coventry_pack, pack)
-    with sqlite3.connect(pack) as db:
+    with closing(sqlite3.connect(pack)) as db, db:
         lsoas = [r[0] for r in db.execute("SELECT code FROM small_areas ORDER BY code")]
     db.close()
     rows = [(code, 20 + i % 30, 1500) for i, code in enumerate(lsoas)]
@@ -75,7 +76,7 @@ def test_crude_rates_get_byar_limits(coventry_pack, tmp_path):
         table, "admissions_rate", "Admissions per 1,000 (synthetic test data)", "lsoa",
         numerator_column="admissions", denominator_column="population", unit="per 1,000",
         polarity="low is good", source="Synthetic test data"))
-    with sqlite3.connect(pack) as db:
+    with closing(sqlite3.connect(pack)) as db, db:
         members = {r[0] for r in db.execute("SELECT code FROM hub_lookup WHERE "
                                             "neighbourhood_code = ?", (HILLFIELDS,))}
     db.close()
@@ -120,11 +121,12 @@ def test_locator_outlines_the_map_in_red(fuel_poverty_map, tmp_path):
 
 def test_pdf_is_georeferenced_in_british_national_grid(fuel_poverty_map, tmp_path):
     pdf = export_layout(fuel_poverty_map, tmp_path / "map.pdf")
-    source = gdal.Open(str(pdf))
-    crs = osr.SpatialReference(wkt=source.GetProjection())
-    crs.AutoIdentifyEPSG()
-    assert crs.GetAuthorityCode(None) == "27700"
-    x0, dx, _, y0, _, dy = source.GetGeoTransform()
+    with quiet_gdal() as (gdal, _ogr, osr):
+        source = gdal.Open(str(pdf))
+        crs = osr.SpatialReference(wkt=source.GetProjection())
+        crs.AutoIdentifyEPSG()
+        assert crs.GetAuthorityCode(None) == "27700"
+        x0, dx, _, y0, _, dy = source.GetGeoTransform()
     page = (x0, y0 + dy * source.RasterYSize, x0 + dx * source.RasterXSize, y0)
     extent = next(i for i in fuel_poverty_map.items()
                   if getattr(i, "id", lambda: "")() == "map").extent()
@@ -168,7 +170,7 @@ def test_own_indicator_from_a_table_ogr_reads(coventry_pack, tmp_path, suffix):
     add_indicator(pack, IndicatorTable(table, "own_rate", "Own rate (synthetic test data)",
                                        "lsoa", numerator_column="n", denominator_column="d",
                                        unit="%", source="Synthetic test data"))
-    with sqlite3.connect(pack) as db:
+    with closing(sqlite3.connect(pack)) as db, db:
         values = dict(db.execute("SELECT area_code, value FROM indicator_values WHERE "
                                  "indicator_id = 'own_rate' AND level = 'small_area'"))
     db.close()

@@ -77,6 +77,7 @@ def test_profile_maps_and_atlas_print_names_literally(attack, tmp_path, capsys):
     shown = "Hillfields [% sqlite_fetch_and_increment("  # the rest wraps: the name is long
     assert shown in profile and shown in pdf_text(tmp_path / "atlas.pdf")
     fuel = pdf_text(tmp_path / "maps" / "fuel_poverty.pdf")
-    assert "◆ Coventry [% env('JSNA_SECRET') || 'place'" in fuel  # a legend class label (the
-    # legend column clips the rest), its "||" not taken for line breaks
+    # a legend class label, its "||" not taken for a line break (where the rest of the name
+    # wraps differs between QGIS versions)
+    assert "◆ Coventry [% env('JSNA_SECRET') ||" in fuel
     assert hashlib.sha256(victim.read_bytes()).hexdigest() == victim_hash
