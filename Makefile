@@ -9,7 +9,7 @@ export PROJ_DATA ?= /usr/share/proj
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 export JSNA_SOURCES := $(abspath $(SOURCES))
 
-.PHONY: setup demo pack test test-qgis340 lint bench package clean
+.PHONY: setup demo pack test test-qgis340 lint bench bench-qgis340 package clean
 
 build/.deps: bin/install-deps requirements-dev.txt
 	bin/install-deps
@@ -41,6 +41,9 @@ test-qgis340:
 
 bench: build/.deps
 	/usr/bin/python3 bench/run.py --sources $(SOURCES)
+
+bench-qgis340:
+	/usr/bin/python3 bench/qgis340.py $(BENCH_ARGS)
 
 package: build/.deps
 	/usr/bin/python3 bin/make-package build/jsna_profiles.zip

@@ -200,10 +200,15 @@ LEGEND_SIZES = (12, 9, 8)  # points, on A4: title, layer titles, class labels
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Millimetres ``text`` takes in the layout font at ``size`` points."""
+    return _metrics(bold).horizontalAdvance(text) / 100 * size * 25.4 / 72
+
+
+@lru_cache(maxsize=2)  # wrapping measures every word: one font's metrics, made once
+def _metrics(bold: bool) -> QFontMetricsF:
     font = QFont(FONT)
     font.setPixelSize(100)
     font.setBold(bold)
-    return QFontMetricsF(font).horizontalAdvance(text) / 100 * size * 25.4 / 72
+    return QFontMetricsF(font)
 
 
 def wrap(text: str, width: float, size: float, bold: bool = False,
@@ -258,7 +263,7 @@ def flow(layout: QgsPrintLayout, item_id: str, paragraphs: list[Paragraph], box:
         if y > top and y + needed > top + height:
             page, (x, top, width, height) = more()
             y = top
-        place(item, x, y, width, needed, page)
+        item.attemptMove(QgsLayoutPoint(x, y, MM), page=page)
         y += needed
 
 
@@ -269,7 +274,7 @@ def fitted_label(layout: QgsPrintLayout, item_id: str, paragraph: Paragraph, at:
     x, y, width = at
     item = label(layout, item_id, paragraph.text, (x, y, width, 1), paragraph.size, page,
                  paragraph.bold, paragraph.colour)
-    place(item, x, y, width, text_size(item)[1] * LINE_SLACK, page)
+    item.attemptResize(QgsLayoutSize(width, text_size(item)[1] * LINE_SLACK, MM))
     return item
 
 

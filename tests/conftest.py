@@ -66,6 +66,18 @@ def coventry_pack(tmp_path_factory, qgis_app) -> Path:
 
 
 @pytest.fixture
+def opened_pack(coventry_pack):
+    """The Coventry pack opened in QGIS's own project (cleared after)."""
+    from qgis.core import QgsProject
+
+    from jsna_profiles.layers.pack import open_pack
+
+    project = QgsProject.instance()
+    yield open_pack(coventry_pack, project)
+    project.clear()
+
+
+@pytest.fixture
 def sources_copy(tmp_path) -> Path:
     """A writable copy of the source mirror, for tests that damage one file."""
     if not SOURCES.is_dir():

@@ -14,7 +14,6 @@ from test_layouts import pdf_text
 
 from jsna_profiles.core import schema
 from jsna_profiles.core.compare import ComparePack
-from jsna_profiles.layers.pack import open_pack
 from jsna_profiles.layers.styles import LABEL_PRIORITY
 from jsna_profiles.layouts import items
 from jsna_profiles.layouts.atlas import atlas_layout
@@ -23,14 +22,6 @@ from jsna_profiles.layouts.profile import CITY_PROFILE, profile_layout
 from jsna_profiles.layouts.report_map import ReportMap, report_layout
 
 SLACK_MM = 0.3  # rounding between one measurement and another
-
-
-@pytest.fixture
-def pack(coventry_pack):
-    project = QgsProject.instance()
-    loaded = open_pack(coventry_pack, project)
-    yield loaded
-    project.clear()
 
 
 def overflowing(layout: QgsPrintLayout) -> list[str]:
@@ -54,22 +45,22 @@ def overflowing(layout: QgsPrintLayout) -> list[str]:
     return found
 
 
-def test_no_label_in_a_profile_overflows_and_none_is_html(pack, coventry_pack):
+def test_no_label_in_a_profile_overflows_and_none_is_html(opened_pack, coventry_pack):
     compare = ComparePack(coventry_pack)
     for hub in ("Harmony", CITY_PROFILE):
-        layout = profile_layout(QgsProject.instance(), pack, compare, hub)
+        layout = profile_layout(QgsProject.instance(), opened_pack, compare, hub)
         labels = [i for i in layout.items() if isinstance(i, QgsLayoutItemLabel)]
         assert len(labels) > 100
         assert not [i.id() for i in labels if i.mode() == QgsLayoutItemLabel.Mode.ModeHtml]
         assert "\n".join(overflowing(layout)) == "", hub
 
 
-def test_no_label_in_report_maps_or_atlas_pages_overflows(pack):
+def test_no_label_in_report_maps_or_atlas_pages_overflows(opened_pack):
     project = QgsProject.instance()
     for spec in (ReportMap("fuel_poverty", "hub", "Harmony"), ReportMap("air_quality", "city"),
                  ReportMap("deprivation", "neighbourhood", "E02001973")):
-        assert overflowing(report_layout(project, pack, spec)) == [], spec.theme
-    atlas = atlas_layout(project, pack, "deprivation", "Harmony")
+        assert overflowing(report_layout(project, opened_pack, spec)) == [], spec.theme
+    atlas = atlas_layout(project, opened_pack, "deprivation", "Harmony")
     atlas.atlas().beginRender()
     while atlas.atlas().next():  # each page's own neighbourhood name in the title
         assert overflowing(atlas) == [], atlas.atlas().currentFeatureNumber()
@@ -105,8 +96,8 @@ def test_text_longer_than_a_page_goes_on_to_more_pages(qgis_app):
                for p in layout.pageCollection().pages() if isinstance(p, QgsLayoutItemPage))
 
 
-def test_sites_and_hub_names_win_their_place_on_the_map(pack, tmp_path):
-    labelled = {role: pack.layer(role).labeling() for role in
+def test_sites_and_hub_names_win_their_place_on_the_map(opened_pack, tmp_path):
+    labelled = {role: opened_pack.layer(role).labeling() for role in
                 (schema.MONITORING_SITES, schema.HUBS, schema.NEIGHBOURHOODS)}
     for role, labeling in labelled.items():
         assert isinstance(labeling, QgsVectorLayerSimpleLabeling), role
@@ -116,9 +107,9 @@ def test_sites_and_hub_names_win_their_place_on_the_map(pack, tmp_path):
                         schema.NEIGHBOURHOODS: LABEL_PRIORITY["neighbourhoods"]}
     assert priority[schema.MONITORING_SITES] > priority[schema.HUBS] > priority[
         schema.NEIGHBOURHOODS]
-    layout = report_layout(QgsProject.instance(), pack, ReportMap("air_quality", "city"))
+    layout = report_layout(QgsProject.instance(), opened_pack, ReportMap("air_quality", "city"))
     text = pdf_text(export_layout(layout, tmp_path / "air.pdf", "pdf", dpi=100))
-    sites = [f["site_name"] for f in pack.layer(schema.MONITORING_SITES).getFeatures()]
+    sites = [f["site_name"] for f in opened_pack.layer(schema.MONITORING_SITES).getFeatures()]
     assert "Coventry Allesley" in sites
     for name in sites:  # every site's reading is drawn, neighbourhood names around it or not
         assert name in text, name

@@ -39,11 +39,8 @@ OS_LICENCE = "Contains OS data © Crown copyright and database right"
 
 
 @pytest.fixture
-def pack(coventry_pack):
-    project = QgsProject.instance()
-    loaded = open_pack(coventry_pack, project)
-    yield loaded
-    project.clear()
+def pack(opened_pack):
+    return opened_pack
 
 
 def by_id(layout: QgsPrintLayout) -> dict:

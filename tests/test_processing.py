@@ -75,7 +75,7 @@ def test_compare_to_table_and_csv(processing, coventry_pack, tmp_path):
                                              "CSV": str(out_csv)})
     expected = comparison_rows_in_pack(coventry_pack, "Harmony")
     assert result["OUTPUT"].featureCount() == expected
-    rows = list(csv.DictReader(out_csv.open(encoding="utf-8-sig")))
+    rows = list(csv.DictReader(out_csv.read_text(encoding="utf-8-sig").splitlines()))
     assert len(rows) == expected
     hillfields = next(r for r in rows if r["area_name"] == "Hillfields"
                       and r["indicator_id"] == "fuel_poverty")
