@@ -85,3 +85,23 @@ def test_zip_has_every_module_the_plugin_imports_and_the_templates(plugin_zip, t
     result = subprocess.run([sys.executable, "-c", code, *modules], cwd=tmp_path,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_qgis340_target_says_in_one_line_when_it_cannot_make_its_root_filesystem(tmp_path):
+    """No mirror (here: a closed port on this machine): one line saying so, a non-zero exit,
+    and nothing made where the root filesystem would go."""
+    import os
+
+    rootfs = tmp_path / "rootfs"
+    env = dict(os.environ, JSNA_ROOTFS=str(rootfs),
+               JSNA_DEBIAN_MIRROR="http://127.0.0.1:9/debian")
+    result = subprocess.run([str(ROOT / "bin" / "test-qgis340")], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0
+    if os.geteuid() != 0:
+        assert result.stderr.strip().endswith("(run: sudo make test-qgis340)")
+    else:
+        assert result.stderr.splitlines() == [
+            "test-qgis340: cannot make the Debian 13 root filesystem: Debian's mirror "
+            "http://127.0.0.1:9/debian is not reachable"]
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
