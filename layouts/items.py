@@ -252,19 +252,23 @@ class Paragraph:
 def flow(layout: QgsPrintLayout, item_id: str, paragraphs: list[Paragraph], box: tuple,
          page: int, more: Callable[[], tuple[int, tuple]]) -> None:
     """Paragraphs down ``box``, each wrapped to its width and as tall as its text; when the
-    next one does not fit, ``more()`` gives a new page and box to go on in."""
+    next one does not fit, ``more()`` gives a new page and box to go on in. A bold paragraph
+    (a heading) goes on with the paragraph after it, never alone at the foot of a page."""
     x, top, width, height = box
+    labels = [fitted_label(layout, f"{item_id}_{number}", paragraph, (x, top, width), page)
+              for number, paragraph in enumerate(paragraphs)]
+    heights = [item.rectWithFrame().height() for item in labels]
     y = top
-    for number, paragraph in enumerate(paragraphs):
-        item = fitted_label(layout, f"{item_id}_{number}", paragraph, (x, y, width), page)
-        needed = item.rectWithFrame().height()
-        if y > top:
-            y += paragraph.space_before
-        if y > top and y + needed > top + height:
+    for number, (item, paragraph) in enumerate(zip(labels, paragraphs)):
+        needed = heights[number]
+        if paragraph.bold and number + 1 < len(paragraphs):
+            needed += paragraphs[number + 1].space_before + heights[number + 1]
+        gap = paragraph.space_before if y > top else 0.0
+        if y > top and y + gap + needed > top + height:
             page, (x, top, width, height) = more()
-            y = top
-        item.attemptMove(QgsLayoutPoint(x, y, MM), page=page)
-        y += needed
+            y, gap = top, 0.0
+        item.attemptMove(QgsLayoutPoint(x, y + gap, MM), page=page)
+        y += gap + heights[number]
 
 
 def fitted_label(layout: QgsPrintLayout, item_id: str, paragraph: Paragraph, at: tuple,

@@ -396,7 +396,7 @@ def _sources_page(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack,
     text, grey = items.Paragraph, "#404040"
     parts = []
     for (source, licence, attribution), (topics, periods) in sources.items():
-        parts += [text(f"{source} ({licence})", 8, bold=True, space_before=2.5),
+        parts += [text(f"{source} ({licence})", 8, bold=True, space_before=2),
                   text(f"{', '.join(topics)} ({'; '.join(periods)}).", 8),
                   text(attribution, 8, colour=grey)]
     parts += [text(SOURCES[key].attribution, 8, colour=grey, space_before=1 if i else 3)

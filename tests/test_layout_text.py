@@ -113,3 +113,28 @@ def test_sites_and_hub_names_win_their_place_on_the_map(opened_pack, tmp_path):
     assert "Coventry Allesley" in sites
     for name in sites:  # every site's reading is drawn, neighbourhood names around it or not
         assert name in text, name
+
+
+def test_a_heading_never_ends_a_page(qgis_app):
+    layout = QgsPrintLayout(QgsProject.instance())
+    layout.initializeDefaults()
+    portrait = items.Paper("A4", "portrait")
+    pages = [0]
+
+    def more():
+        pages.append(len(pages))
+        items.set_page(layout, pages[-1], portrait)
+        return pages[-1], (20, 20, 170, 250)
+
+    items.set_page(layout, 0, portrait)
+    # synthetic text: headings, each over a body of two to five lines
+    paragraphs = [part for n in range(60) for part in (
+        items.Paragraph(f"Heading {n}", 9, bold=True, space_before=3),
+        items.Paragraph("Words in a body. " * (12 + 9 * (n % 4)), 8))]
+    items.flow(layout, "headed", paragraphs, (20, 20, 170, 250), 0, more)
+    assert len(pages) >= 3 and overflowing(layout) == []
+    placed = sorted((i.page(), i.pagePos().y(), i.currentText()) for i in layout.items()
+                    if isinstance(i, QgsLayoutItemLabel))
+    last_on_each_page = [placed[n][2] for n in range(len(placed))
+                         if n + 1 == len(placed) or placed[n + 1][0] != placed[n][0]]
+    assert not [text for text in last_on_each_page if text.startswith("Heading")]
