@@ -228,15 +228,17 @@ def _title(layout: QgsPrintLayout, page: int, paper: Paper, title: str, subtitle
 def _text_pages(layout: QgsPrintLayout, pages: _Pages, paper: Paper, title: str, subtitle: str,
                 paragraphs: list[items.Paragraph]) -> None:
     """A page of text under a title, going on to as many pages as the text needs."""
-    def more() -> tuple[int, tuple]:
-        page = pages.next(paper)
-        continued = " (continued)" if page > first else ""
-        top = _title(layout, page, paper, title + continued, subtitle)
-        return page, (MARGIN, top, paper.width - 2 * MARGIN, paper.height - top - MARGIN)
+    page, box = _titled_page(layout, pages, paper, title, subtitle)
+    items.flow(layout, f"text_{page}", paragraphs, box, page,
+               lambda: _titled_page(layout, pages, paper, f"{title} (continued)", subtitle))
 
-    first = pages.count
-    page, box = more()
-    items.flow(layout, f"text_{page}", paragraphs, box, page, more)
+
+def _titled_page(layout: QgsPrintLayout, pages: _Pages, paper: Paper, title: str,
+                 subtitle: str) -> tuple[int, tuple]:
+    """A new page under a title: the page and the box for what goes under the title."""
+    page = pages.next(paper)
+    top = _title(layout, page, paper, title, subtitle)
+    return page, (MARGIN, top, paper.width - 2 * MARGIN, paper.height - top - MARGIN)
 
 
 def _cover(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, hub: str | None,
@@ -256,32 +258,29 @@ def _cover(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, hub: str | N
     foot = top + box[3] - 11  # beside the map, under the text: no label under them
     items.north_arrow(layout, main, (side_x + side[2] - 6, foot, 6, 11), page)
     items.scale_bar(layout, main, side_x, foot, page, side[2] - 12)
-    heading, body = items.Paragraph, items.Paragraph
+    para = items.Paragraph
     if hub:
         hub_feature = next(f for f in pack.layer(schema.HUBS).getFeatures() if f["name"] == hub)
         names = [a.name for a in table.areas if a.level == schema.LEVEL_NEIGHBOURHOOD]
-        text = [heading(f"Neighbourhoods ({len(names)})", 11, bold=True),
-                *[body(f"\u2022 {n}", 10, space_before=0.8) for n in names],
-                body(f"Membership: {hub_feature['membership_note']}.", 9, space_before=2.5)]
+        text = [para(f"Neighbourhoods ({len(names)})", 11, bold=True),
+                *[para(f"\u2022 {n}", 10, space_before=0.8) for n in names],
+                para(f"Membership: {hub_feature['membership_note']}.", 9, space_before=2.5)]
     else:
         hubs = [a.name for a in table.areas if a.level == schema.LEVEL_HUB]
-        text = [heading(f"Family Hub areas ({len(hubs)})", 11, bold=True),
-                *[body(f"\u2022 {n}", 10, space_before=0.8) for n in hubs],
-                body(f"Ranks: 1st of {len(hubs)} = the worst figure by the indicator's "
+        text = [para(f"Family Hub areas ({len(hubs)})", 11, bold=True),
+                *[para(f"\u2022 {n}", 10, space_before=0.8) for n in hubs],
+                para(f"Ranks: 1st of {len(hubs)} = the worst figure by the indicator's "
                      "polarity.", 9, space_before=2.5)]
-    text += [heading("Chapters", 9, bold=True, space_before=4),
-             *[body(f"{n}. {c}", 9, space_before=0.6) for n, c in enumerate(schema.DOMAINS, 1)],
-             body(f"Each chapter: its indicators compared with the {place} average (95% "
+    text += [para("Chapters", 9, bold=True, space_before=4),
+             *[para(f"{n}. {c}", 9, space_before=0.6) for n, c in enumerate(schema.DOMAINS, 1)],
+             para(f"Each chapter: its indicators compared with the {place} average (95% "
                   "confidence intervals), its maps and charts"
                   + ("; then a spine chart per neighbourhood" if hub else "")
                   + "; sources and licences at the end.", 9, space_before=2.5)]
 
-    def more() -> tuple[int, tuple]:  # a long list of members goes on overleaf
-        page = pages.next(LANDSCAPE)
-        top = _title(layout, page, LANDSCAPE, f"{name}: area profile (continued)", "")
-        return page, (MARGIN, top, LANDSCAPE.width - 2 * MARGIN, LANDSCAPE.height - top - MARGIN)
-
-    items.flow(layout, "cover_text", text, side, page, more)
+    items.flow(layout, "cover_text", text, side, page,  # a long list of members goes overleaf
+               lambda: _titled_page(layout, pages, LANDSCAPE, f"{name}: area profile (continued)",
+                                    ""))
     items.label(layout, f"footer_{page}", SOURCES["boundaries"].attribution,
                 (MARGIN, LANDSCAPE.height - MARGIN - 10, LANDSCAPE.width - 2 * MARGIN, 10), 7,
                 page, colour="#404040")

@@ -67,10 +67,12 @@ def test_no_label_in_report_maps_or_atlas_pages_overflows(opened_pack):
     atlas.atlas().endRender()
 
 
-def test_text_longer_than_a_page_goes_on_to_more_pages(qgis_app):
+def portrait_pages():
+    """An A4 portrait layout of one page, the pages it has, and a ``more`` that adds one."""
     layout = QgsPrintLayout(QgsProject.instance())
     layout.initializeDefaults()
     portrait = items.Paper("A4", "portrait")
+    items.set_page(layout, 0, portrait)
     pages = [0]
 
     def more():
@@ -78,7 +80,11 @@ def test_text_longer_than_a_page_goes_on_to_more_pages(qgis_app):
         items.set_page(layout, pages[-1], portrait)
         return pages[-1], (20, 20, 170, 250)
 
-    items.set_page(layout, 0, portrait)
+    return layout, pages, more
+
+
+def test_text_longer_than_a_page_goes_on_to_more_pages(qgis_app):
+    layout, pages, more = portrait_pages()
     # synthetic text: 120 numbered paragraphs of three lines each at 9 points
     paragraphs = [items.Paragraph(f"Paragraph {n}. " + "A sentence of words. " * 24, 9,
                                   space_before=2) for n in range(120)]
@@ -116,17 +122,7 @@ def test_sites_and_hub_names_win_their_place_on_the_map(opened_pack, tmp_path):
 
 
 def test_a_heading_never_ends_a_page(qgis_app):
-    layout = QgsPrintLayout(QgsProject.instance())
-    layout.initializeDefaults()
-    portrait = items.Paper("A4", "portrait")
-    pages = [0]
-
-    def more():
-        pages.append(len(pages))
-        items.set_page(layout, pages[-1], portrait)
-        return pages[-1], (20, 20, 170, 250)
-
-    items.set_page(layout, 0, portrait)
+    layout, pages, more = portrait_pages()
     # synthetic text: headings, each over a body of two to five lines
     paragraphs = [part for n in range(60) for part in (
         items.Paragraph(f"Heading {n}", 9, bold=True, space_before=3),
