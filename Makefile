@@ -2,6 +2,7 @@
 SOURCES ?= ../shared/data/raw
 ENGLAND ?= $(dir $(abspath $(SOURCES)))england
 PACK ?= build/coventry.gpkg
+PACK_2019 ?= build/coventry_2019.gpkg
 HUB ?= Harmony
 PY := .venv/bin/python
 export QT_QPA_PLATFORM ?= offscreen
@@ -9,7 +10,7 @@ export PROJ_DATA ?= /usr/share/proj
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 export JSNA_SOURCES := $(abspath $(SOURCES))
 
-.PHONY: setup demo pack test test-qgis340 lint bench bench-qgis340 package clean
+.PHONY: setup demo pack pack-2019 test test-qgis340 lint bench bench-qgis340 package clean
 
 build/.deps: bin/install-deps requirements-dev.txt
 	bin/install-deps
@@ -17,14 +18,22 @@ build/.deps: bin/install-deps requirements-dev.txt
 
 setup: build/.deps
 
+# The 2025 edition (IoD 2025, Census 2021, 2021 small areas), and the seed's 2019 edition.
 pack: build/.deps
-	bin/jsna build-pack --sources $(SOURCES) --out $(PACK) \
+	bin/jsna build-pack --sources $(SOURCES) --out $(PACK) --edition 2025
+
+pack-2019: build/.deps
+	bin/jsna build-pack --sources $(SOURCES) --out $(PACK_2019) --edition 2019 \
 		$(if $(wildcard $(ENGLAND)/*),--england $(ENGLAND))
 
-demo: pack
+# Harmony's maps, workbook and profile from each edition (the 2019 ones in build/demo/2019).
+demo: pack pack-2019
 	bin/jsna maps --pack $(PACK) --hub $(HUB) --out-dir build/demo
 	bin/jsna compare --pack $(PACK) --hub $(HUB) --format xlsx --out build/demo/$(HUB)_comparison.xlsx
 	bin/jsna profile --pack $(PACK) --hub $(HUB) --out build/demo/$(shell echo $(HUB) | tr A-Z a-z)_profile.pdf
+	bin/jsna maps --pack $(PACK_2019) --hub $(HUB) --out-dir build/demo/2019
+	bin/jsna compare --pack $(PACK_2019) --hub $(HUB) --format xlsx --out build/demo/2019/$(HUB)_comparison.xlsx
+	bin/jsna profile --pack $(PACK_2019) --hub $(HUB) --out build/demo/2019/$(shell echo $(HUB) | tr A-Z a-z)_profile.pdf
 
 lint: build/.deps
 	$(PY) -m ruff check .

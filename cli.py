@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 from .core.errors import JsnaInputError
+from .core.recipes import DEFAULT_EDITION, EDITIONS
 from .core.schema import MAP_THEME_FIELDS
 
-DEFAULT_THEMES = ("deprivation", "fuel_poverty", "air_quality")
+DEFAULT_THEMES = ("deprivation", "fuel_poverty", "air_quality", "deprivation_change")
 MAX_JOBS = 4  # profile processes at once: each holds QGIS and the pack (about 300 MB)
 
 
@@ -21,7 +22,8 @@ def _build(args) -> int:
     from .builder.pack import build_pack
     from .builder.sources import DEFAULT_PLACE_CONFIG, PlaceConfig
 
-    config = PlaceConfig.load(Path(args.config) if args.config else DEFAULT_PLACE_CONFIG)
+    config = PlaceConfig.load(Path(args.config) if args.config else DEFAULT_PLACE_CONFIG,
+                              args.edition)
     report = build_pack(Path(args.sources), Path(args.out), config,
                         Path(args.hub_lookup) if args.hub_lookup else None,
                         england=Path(args.england) if args.england else None)
@@ -75,10 +77,13 @@ def _maps(args) -> int:
     from .layouts.report_map import ReportMap, report_layout
 
     paper = Paper(args.paper, args.orientation)
+    from .layers.themes import available_themes
+
     project, pack = _open(args.pack)
     folder = _out_folder(args.out_dir)
     extent = "hub" if args.hub else "city"
-    for theme in args.themes:
+    themes = args.themes or [t for t in DEFAULT_THEMES if t in available_themes(pack)]
+    for theme in themes:
         spec = ReportMap(theme, extent, args.hub, paper, background=args.background)
         layout = report_layout(project, pack, spec, warn=_warn)
         out = export_layout(layout, folder / f"{theme}.{args.format}", dpi=args.dpi)
@@ -227,8 +232,11 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--out", required=True, help="GeoPackage to write (replaced when complete)")
     build.add_argument("--config", help="place configuration (default: Coventry)")
     build.add_argument("--hub-lookup", help="CSV of area_code,hub,basis (default: the place's)")
-    build.add_argument("--england", help="folder of the national IoD files: adds England's "
-                       "figures, so the pack's IoD indicators can be compared with England")
+    build.add_argument("--england", help="folder of the national IoD 2019 files: adds "
+                       "England's figures to a 2019-edition pack")
+    build.add_argument("--edition", choices=list(EDITIONS), default=DEFAULT_EDITION,
+                       help="2025: IoD 2025 and Census 2021 on 2021 small areas (default); "
+                       "2019: IoD 2019 and Census 2011 on 2011 small areas")
     build.set_defaults(run=_build)
     national = commands.add_parser(
         "build-national", help="a pack for England, or any English local authority, from the "
@@ -249,8 +257,9 @@ def parser() -> argparse.ArgumentParser:
     maps.add_argument("--pack", required=True)
     maps.add_argument("--hub", help="hub name (default: the whole city)")
     maps.add_argument("--out-dir", required=True)
-    maps.add_argument("--themes", nargs="+", default=list(DEFAULT_THEMES),
-                      choices=list(MAP_THEME_FIELDS))
+    maps.add_argument("--themes", nargs="+", choices=list(MAP_THEME_FIELDS),
+                      help="default: those of deprivation, fuel poverty, air quality and "
+                      "deprivation change the pack has")
     maps.add_argument("--format", choices=["png", "pdf", "svg"], default="png")
     _paper_options(maps)
     maps.add_argument("--dpi", type=int, default=96)

@@ -8,6 +8,7 @@ from qgis.PyQt.QtWidgets import QAction, QApplication, QFileDialog, QMenu, QMess
 
 from .core import schema
 from .core.errors import JsnaInputError
+from .core.recipes import DEFAULT_EDITION
 from .ui.icons import icon
 
 MENU = "&JSNA Area Profiles"
@@ -238,7 +239,8 @@ class JsnaProfilesPlugin:
     def style_dialog(self) -> None:
         from .ui.style_dialog import StyleDialog
 
-        dialog = StyleDialog(self.iface.mainWindow())
+        edition = self.pack.contents.edition if self.pack else DEFAULT_EDITION
+        dialog = StyleDialog(self.iface.mainWindow(), edition)
         if dialog.exec():
             theme, level, options = dialog.choice()
             self.apply_theme(theme, level, **options)
@@ -310,7 +312,8 @@ class JsnaProfilesPlugin:
         neighbourhoods = sorted(((str(f["code"]), str(f["name"]))
                                  for f in pack.layer(schema.NEIGHBOURHOODS).getFeatures()),
                                 key=lambda pair: pair[1].lower())
-        dialog = ReportMapDialog(self._hub_names(), neighbourhoods, self.iface.mainWindow())
+        dialog = ReportMapDialog(self._hub_names(), neighbourhoods, self.iface.mainWindow(),
+                                 pack.contents.edition)
         if dialog.exec():
             self.report_map(dialog.choice())
 

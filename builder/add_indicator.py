@@ -22,6 +22,7 @@ from ..core.errors import JsnaInputError
 from ..core.files import flush_to_disk, temporary_beside, write_error
 from ..core.names import check_plain_text
 from ..core.packfile import check_database, connect_read_only, copy_database, remove_database
+from ..core.recipes import EDITION_OF_OLDER_PACKS
 from .recipes import indicator_rows
 from .sources import LAST_LSOA_2011_CODE, BuildReport, read_csv_text, to_number
 from .xlsx import sheet_rows
@@ -160,15 +161,34 @@ def _pack_codes(pack: Path) -> dict[str, set]:
                                      (schema.LEVEL_NEIGHBOURHOOD, schema.NEIGHBOURHOODS))}
 
 
+def _pack_edition(pack: Path) -> str:
+    with connect_read_only(pack) as db:
+        row = db.execute(f"SELECT value FROM {schema.PACK_INFO} WHERE key = 'edition'").fetchone()
+    return row[0] if row and row[0] else EDITION_OF_OLDER_PACKS
+
+
 def match_codes(codes: pd.Series, pack: Path, table_name: str) -> Match:
-    """Which level the codes are at; mixed 2011/2021 codes or mixed levels are errors."""
+    """Which level the codes are at; codes of the other edition's small areas, or mixed
+    levels, are errors that say which edition the pack is and how to convert."""
     codes = codes.astype(str).str.strip()
     lsoa = codes[codes.str.match(r"^[EW]01\d{6}$")]
     newer, older = lsoa[lsoa > LAST_LSOA_2011_CODE], lsoa[lsoa <= LAST_LSOA_2011_CODE]
-    if len(newer) and len(older):
+    known = _pack_codes(pack)
+    edition = _pack_edition(pack)
+    if edition == "2019" and len(newer) and len(older):
         raise JsnaInputError(f"{table_name}: mixes LSOA 2011 codes ({older.iloc[0]}) with LSOA "
                              f"2021 codes ({newer.iloc[0]}); use one geography")
-    known = _pack_codes(pack)
+    if edition == "2025" and len(lsoa) and not len(newer):
+        retired = sorted(set(older) - known[schema.LEVEL_SMALL_AREA])
+        if retired:
+            example = min((c for c in known[schema.LEVEL_SMALL_AREA] if c > LAST_LSOA_2011_CODE),
+                          default="")
+            raise JsnaInputError(
+                f"{table_name}: {retired[0]} is an LSOA 2011 code that no 2021 small area has "
+                f"({len(retired)} such codes), and no code is 2021-only (this pack has "
+                f"{example}, for one); this pack is of the 2025 edition, on 2021 small areas: "
+                "convert the table's codes through the ONS LSOA (2011) to LSOA (2021) lookup, or "
+                "add it to a 2019-edition pack")
     hits = {level: int(codes.isin(areas).sum()) for level, areas in known.items()}
     if hits[schema.LEVEL_SMALL_AREA] and hits[schema.LEVEL_NEIGHBOURHOOD]:
         raise JsnaInputError(f"{table_name}: mixes small-area (LSOA) and neighbourhood (MSOA) "
@@ -176,8 +196,10 @@ def match_codes(codes: pd.Series, pack: Path, table_name: str) -> Match:
     level = max(hits, key=hits.get)
     if not hits[level]:
         if len(newer):
+            example = min(known[schema.LEVEL_SMALL_AREA], default="")
             raise JsnaInputError(f"{table_name}: {newer.iloc[0]} is an LSOA 2021 code; this pack "
-                                 "uses 2011 small areas, so use 2011 codes")
+                                 f"is of the 2019 edition, on 2011 small areas ({example}, for "
+                                 "one), so use 2011 codes, or add it to a 2025-edition pack")
         raise JsnaInputError(f"{table_name}: no code matches the pack's small areas or "
                              f"neighbourhoods (first codes: {', '.join(codes.head(3))})")
     unmatched = sorted(set(codes) - known[level])

@@ -33,6 +33,8 @@ FILES = {
 }
 LSOA_NAME, LA_NAME = "LSOA name (2011)", "Local Authority District name (2019)"
 LA_CODE = IOD_LA
+EDITION = "2019"  # the national files in the mirror are IoD 2019's, on 2011 small areas
+BY_ID = {ind.indicator_id: ind for ind in catalogue.CATALOGUES[EDITION]}
 ENGLAND = schema.ENGLAND_CODE
 
 
@@ -127,13 +129,13 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     config = PlaceConfig(place, city_code, place, FILES, Path(), {})
     context = RecipeContext(folder, FILES, ENGLAND, {schema.LEVEL_SMALL_AREA: set(lsoas["code"]),
                                                      schema.LEVEL_NEIGHBOURHOOD: set()}, report)
-    base_rows = run_recipes(catalogue.RECIPES, context)
+    base_rows = run_recipes(catalogue.RECIPES[EDITION], context)
     population = population_of(base_rows)
     step(40, f"Aggregating to neighbourhoods, hubs and {place}")
     codes = set(areas["code"])
     local_rows = [rows[rows["area_code"].isin(codes)] for rows in base_rows]
     values = _aggregate_values(local_rows, areas, population,
-                               _memberships(areas, population, city_code), config)
+                               _memberships(areas, population, city_code), config, BY_ID)
     if local_authority:
         values = pd.concat([values, _england_rows(base_rows, lsoas, population)],
                            ignore_index=True)
@@ -172,7 +174,7 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
          ("format_version", schema.PACK_FORMAT_VERSION), ("crs", schema.PACK_CRS),
          ("hub_lookup", Path(hub_lookup).name if hub_lookup else "local authority districts"
           if not local_authority else "none (the authority is one hub)"),
-         ("background_grids", ""),
+         ("background_grids", ""), ("edition", EDITION),
          ("boundary_attribution", catalogue.SOURCES["boundaries"].attribution),
          ("names_attribution", "MSOAs named from ONS LSOA names")]
         + [(f"warning:{i + 1}", text) for i, text in enumerate(report.warnings)],
@@ -181,7 +183,7 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     write_pack(out, [(small, schema.SMALL_AREAS), (nb, schema.NEIGHBOURHOODS),
                      (hubs, schema.HUBS), (city, schema.CITY)],
                lambda tmp: [(values, schema.VALUES), (lookup, schema.HUB_LOOKUP),
-                            (info, schema.PACK_INFO)])
+                            (info, schema.PACK_INFO)], True, catalogue.CATALOGUES[EDITION])
     return report
 
 
@@ -207,7 +209,7 @@ def england_figures(folder: Path, report: BuildReport) -> pd.DataFrame:
     context = RecipeContext(folder, FILES, ENGLAND, {
         schema.LEVEL_SMALL_AREA: set(everywhere["code"]), schema.LEVEL_NEIGHBOURHOOD: set()},
         report)
-    base_rows = run_recipes(catalogue.RECIPES, context)
+    base_rows = run_recipes(catalogue.RECIPES[EDITION], context)
     rows = _england_rows(base_rows, everywhere, population_of(base_rows))
     rows["note"] = ENGLAND_NOTE
     cached.parent.mkdir(parents=True, exist_ok=True)
@@ -241,12 +243,12 @@ def _fingerprint(paths: list[Path]) -> str:
     changed file or recipe is a new cache entry."""
     import hashlib
 
-    from ..core.recipes import BUILT_IN_RECIPES
+    from ..core.recipes import built_in_recipes
 
     digest = hashlib.sha256()
     for p in paths:
         digest.update(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}|".encode())
-    for recipe in sorted(BUILT_IN_RECIPES.glob("*.json")):
+    for recipe in sorted(built_in_recipes(EDITION).glob("*.json")):
         digest.update(recipe.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -256,7 +258,7 @@ def _england_rows(base_rows: list, everywhere: pd.DataFrame, population: pd.Seri
     config = PlaceConfig("England", ENGLAND, "England", FILES, Path(), {})
     membership = {schema.LEVEL_SMALL_AREA: {
         schema.LEVEL_CITY: pd.Series(ENGLAND, index=everywhere["code"].values)}}
-    values = _aggregate_values(base_rows, everywhere, population, membership, config)
+    values = _aggregate_values(base_rows, everywhere, population, membership, config, BY_ID)
     england = values[values["level"] == schema.LEVEL_CITY].copy()
     england["level"] = schema.LEVEL_ENGLAND
     return england

@@ -18,10 +18,12 @@ from ..core import aggregate, catalogue, schema
 from ..core.errors import JsnaInputError
 from ..core.files import LOW_SPACE, flush_to_disk, space_left, temporary_beside, write_error
 from ..core.packfile import check_database, is_pack, remove_database
+from ..core.recipes import EDITION_NAMES
 from . import grid, hubs, services
 from .geometry import read_boundaries, union_of
 from .recipes import RecipeContext, run_recipes
 from .sources import (
+    IOD_CODE,
     BuildReport,
     PlaceConfig,
     check_lsoa_2011,
@@ -38,7 +40,52 @@ NATIONAL_LEVELS = {schema.ENGLAND_CODE: schema.LEVEL_ENGLAND,
 
 
 def _geography(sources: Path, config: PlaceConfig, report: BuildReport) -> gpd.GeoDataFrame:
-    """The place's small areas with their neighbourhood, from the official area lookup."""
+    """The place's small areas (code, name, neighbourhood_code, geometry) in its edition's
+    geography."""
+    if config.edition == "2025":
+        return _geography_2021(sources, config, report)
+    return _geography_2011(sources, config, report)
+
+
+def _geography_2021(sources: Path, config: PlaceConfig, report: BuildReport) -> gpd.GeoDataFrame:
+    """LSOA 2021 areas of the authority (ONS LSOA11->LSOA21->LAD22 lookup), each in the MSOA
+    2021 whose name its own name starts with ("Coventry 014A" is in "Coventry 014"): the ONS
+    names small areas that way, and no OA21 lookup is published in the mirror."""
+    path = source_path(sources, config, "lsoa_lookup")
+    lookup = read_table(path, ["lsoa21_code", "lsoa21_name", "ltla22_code"], "lsoa11_code",
+                        ("lsoa21_code",))
+    lookup = lookup[lookup["ltla22_code"].str.strip() == config.la_code]
+    if lookup.empty:
+        raise JsnaInputError(f"{path.name}: no rows for local authority {config.la_code}")
+    pairs = lookup[["lsoa21_code", "lsoa21_name"]].drop_duplicates("lsoa21_code")
+    msoa_path = source_path(sources, config, "msoa_lookup")
+    msoas = read_table(msoa_path, ["msoa21_code", "msoa21_name", "ltla22_code"], "msoa11_code",
+                       ("msoa21_code",))
+    msoas = msoas[msoas["ltla22_code"].str.strip() == config.la_code]
+    by_name = msoas.drop_duplicates("msoa21_code").set_index(
+        msoas.drop_duplicates("msoa21_code")["msoa21_name"].str.strip())["msoa21_code"]
+    parent = pairs["lsoa21_name"].str.strip().str[:-1].str.strip()
+    pairs = pairs.assign(neighbourhood_code=parent.map(by_name))
+    orphans = pairs[pairs["neighbourhood_code"].isna()]
+    if len(orphans):
+        raise JsnaInputError(f"{msoa_path.name}: no MSOA 2021 named "
+                             f"'{parent[orphans.index[0]]}' for small area "
+                             f"{orphans['lsoa21_code'].iloc[0]} ({len(orphans)} such areas)")
+    path = source_path(sources, config, "lsoa_boundaries")
+    bounds = read_boundaries(path, "lsoa21_code", "lsoa21_name", report)
+    no_boundary = sorted(set(pairs["lsoa21_code"]) - set(bounds["lsoa21_code"]))
+    if no_boundary:
+        raise JsnaInputError(f"{path.name}: no boundary for small area {no_boundary[0]} "
+                             f"({len(no_boundary)} missing)")
+    report_unmatched(bounds["lsoa21_code"], set(pairs["lsoa21_code"]), path, report)
+    areas = bounds[["lsoa21_code", "geometry"]].merge(pairs, on="lsoa21_code")
+    areas = areas.rename(columns={"lsoa21_code": "code", "lsoa21_name": "name"})
+    return areas[["code", "geometry", "name", "neighbourhood_code"]].sort_values(
+        "code").reset_index(drop=True)
+
+
+def _geography_2011(sources: Path, config: PlaceConfig, report: BuildReport) -> gpd.GeoDataFrame:
+    """The place's 2011 small areas with their neighbourhood, from the official area lookup."""
     path = source_path(sources, config, "area_lookup")
     lookup = read_table(path, ["LSOA11CD", "LSOA11NM", "MSOA11CD", "LAD17CD"], "OA11CD")
     lookup = lookup[lookup["LAD17CD"].str.strip() == config.la_code]
@@ -66,18 +113,59 @@ def _geography(sources: Path, config: PlaceConfig, report: BuildReport) -> gpd.G
 
 
 def _neighbourhood_names(sources: Path, config: PlaceConfig, codes: set,
-                         report: BuildReport) -> pd.DataFrame:
+                         report: BuildReport, ons_names: pd.Series | None = None) -> pd.DataFrame:
+    """House of Commons Library names by MSOA code. Its names are for 2011 codes: a 2021 MSOA
+    whose code is new (one that changed in 2021) gets its ONS name (``ons_names``), said so."""
     path = source_path(sources, config, "msoa_names")
     names = read_table(path, ["msoa11nm", "msoa11hclnm"], "msoa11cd")
-    report_unmatched(names["msoa11cd"], codes, path, report)
+    if ons_names is None:
+        report_unmatched(names["msoa11cd"], codes, path, report)
     names = names.set_index("msoa11cd").reindex(sorted(codes))
+    if ons_names is not None:
+        names["msoa11nm"] = ons_names.reindex(names.index).values
     unnamed = names["msoa11hclnm"].isna() | (names["msoa11hclnm"].fillna("").str.strip() == "")
+    fallback = names["msoa11nm"].where(names["msoa11nm"].fillna("").str.strip() != "",
+                                       names.index.to_series())
     if unnamed.any():
+        what = "the ONS name" if ons_names is not None else "the code"
         report.warn(f"{path.name}: no House of Commons Library name for "
-                    f"{', '.join(names.index[unnamed][:5])}; the code is used as the name")
-    hcl = names["msoa11hclnm"].where(~unnamed, names.index.to_series())
+                    f"{', '.join(names.index[unnamed][:5])}; {what} is used as the name")
+    hcl = names["msoa11hclnm"].where(~unnamed, fallback if ons_names is not None
+                                     else names.index.to_series())
     return pd.DataFrame({"code": names.index, "name": hcl.values,
                          "ons_name": names["msoa11nm"].fillna("").values})
+
+
+IMD_2019_RANK = "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
+IMD_2019_DECILE = "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)"
+IOD_2019_POPULATION = "Total population: mid 2015 (excluding prisoners)"
+
+
+def _imd_change(sources: Path, config: PlaceConfig, codes: set,
+                report: BuildReport) -> pd.DataFrame:
+    """Derived table "@imd_change": IMD 2019 on the 2021 small areas, through the ONS lookup,
+    beside IMD 2025 (builder.change)."""
+    from . import change
+
+    path = source_path(sources, config, "lsoa_lookup")
+    lookup = read_table(path, ["lsoa21_code", "change_code"], "lsoa11_code", ("lsoa21_code",))
+    lookup = lookup[lookup["lsoa21_code"].isin(codes)]
+    path = source_path(sources, config, "iod2019_domains")
+    domains = read_table(path, [IMD_2019_RANK, IMD_2019_DECILE], IOD_CODE).set_index(
+        IOD_CODE, drop=False)
+    ranks = to_number(domains, IMD_2019_RANK, IOD_CODE, path, report)
+    deciles = to_number(domains, IMD_2019_DECILE, IOD_CODE, path, report)
+    path = source_path(sources, config, "iod2019_population")
+    people = read_table(path, [IOD_2019_POPULATION], IOD_CODE).set_index(IOD_CODE, drop=False)
+    population = to_number(people, IOD_2019_POPULATION, IOD_CODE, path, report)
+    path = source_path(sources, config, "iod_scores")
+    scores = read_table(path, ["IMD_rank", "IMD_decile"], "lsoa21_code").set_index(
+        "lsoa21_code", drop=False)
+    before = change.imd_2019_on_2021_areas(ranks, deciles, lookup, population)
+    table = change.change_table(before, to_number(scores, "IMD_rank", "lsoa21_code", path, report),
+                                to_number(scores, "IMD_decile", "lsoa21_code", path, report))
+    report.note(change.summary(table))
+    return table
 
 
 def _hub_details(sources: Path, config: PlaceConfig) -> pd.DataFrame:
@@ -136,9 +224,8 @@ def _memberships(areas: gpd.GeoDataFrame, population: pd.Series, la_code: str) -
 
 def _aggregate_values(base_rows: list[pd.DataFrame], areas: gpd.GeoDataFrame,
                       population: pd.Series, memberships: dict,
-                      config: PlaceConfig, by_id: dict | None = None) -> pd.DataFrame:
+                      config: PlaceConfig, by_id: dict) -> pd.DataFrame:
     """Label base rows with their level and add every aggregate the catalogue asks for."""
-    by_id = by_id or catalogue.BY_ID
     sa_codes, nb_codes = set(areas["code"]), set(areas["neighbourhood_code"])
     nb_population = population.groupby(areas.set_index("code")["neighbourhood_code"]).sum()
     weights = {schema.LEVEL_SMALL_AREA: population, schema.LEVEL_NEIGHBOURHOOD: nb_population}
@@ -254,12 +341,12 @@ def _write_errors() -> tuple:
 
 
 def write_pack(out: Path, layers: list, tables: Callable[[Path], list],
-               with_styles: bool = True, indicators: tuple | None = None) -> None:
+               with_styles: bool, indicators: tuple) -> None:
     """Write a pack to a temporary GeoPackage beside ``out``, then put it in ``out``'s place.
 
     ``layers``: (GeoDataFrame, name); ``tables(tmp)``: (DataFrame, name) attribute tables,
-    made once the layers are written (so grids can go in first). The catalogue (``indicators``,
-    by default the built-in one) is added here.
+    made once the layers are written (so grids can go in first). The catalogue (``indicators``)
+    is added here.
     Only a pack is ever replaced; a write that fails (a full disk) leaves ``out`` as it was.
     """
     try:
@@ -275,8 +362,7 @@ def write_pack(out: Path, layers: list, tables: Callable[[Path], list],
     tmp.unlink()
     try:
         with _unraisable_held():
-            _write_contents(tmp, layers, tables, with_styles,
-                            indicators or catalogue.CATALOGUE)
+            _write_contents(tmp, layers, tables, with_styles, indicators)
         check_database(tmp)
         flush_to_disk(tmp)
         os.replace(tmp, out)
@@ -348,6 +434,8 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     derived = {"@areas": _area_table(areas)}
     if per_area is not None:
         derived["@services"] = per_area
+    if config.edition == "2025":
+        derived["@imd_change"] = _imd_change(sources, config, lsoas, report)
     step(20, "Reading the sources through their recipes")
     indicators = catalogue.catalogue_of(config.recipes)
     by_id = {ind.indicator_id: ind for ind in indicators}
@@ -364,11 +452,21 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     step(45, "Aggregating to neighbourhoods, hubs and the city")
     values = _aggregate_values(base_rows, areas, population, memberships, config, by_id)
     check_published(values, context.published, config.place, by_id, report)
-    if england is not None:
+    earlier = None
+    if config.edition == "2025":
+        from . import trends
+
+        step(48, "Earlier figures (2011 Census, IMD 2019) for what changed")
+        earlier = trends.earlier_values(sources, config,
+                                        memberships[schema.LEVEL_NEIGHBOURHOOD][schema.LEVEL_HUB],
+                                        report)
+        report.note(trends.NOT_COMPARABLE_NOTE)
+    if england is not None and config.edition == "2019":  # the national files are IoD 2019's
         step(50, "England's figures from the national files")
         values = _with_england(values, Path(england), by_id, report)
 
-    names = _neighbourhood_names(sources, config, msoas, report)
+    names = _neighbourhood_names(sources, config, msoas, report, _msoa_2021_names(
+        sources, config) if config.edition == "2025" else None)
     areas = areas.merge(names[["code", "name"]].rename(
         columns={"code": "neighbourhood_code", "name": "neighbourhood_name"}),
         on="neighbourhood_code")
@@ -409,7 +507,8 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
             if grid.is_background_grid(path):
                 grids += grid.write_grids(path, tmp, tuple(areas.total_bounds))
         lookup = areas[["code", "neighbourhood_code", "hub", "hub_basis"]].sort_values("code")
-        return [(values, schema.VALUES), (lookup, schema.HUB_LOOKUP),
+        history = [] if earlier is None else [(earlier, schema.TRENDS)]
+        return [(values, schema.VALUES), *history, (lookup, schema.HUB_LOOKUP),
                 (_pack_info(config, sources, hub_lookup or config.hub_lookup, grids, report),
                  schema.PACK_INFO)]
     layers = [(small, schema.SMALL_AREAS), (nb, schema.NEIGHBOURHOODS), (hub_layer, schema.HUBS),
@@ -490,18 +589,27 @@ def _hub_layer(areas: gpd.GeoDataFrame, nb: gpd.GeoDataFrame, sources: Path,
                   "approximate_members", "membership_note", "geometry"]].sort_values("name")
 
 
+def _msoa_2021_names(sources: Path, config: PlaceConfig) -> pd.Series:
+    path = source_path(sources, config, "msoa_lookup")
+    frame = read_table(path, ["msoa21_code", "msoa21_name"], "msoa11_code", ("msoa21_code",))
+    return frame.drop_duplicates("msoa21_code").set_index("msoa21_code")["msoa21_name"]
+
+
 def _pack_info(config: PlaceConfig, sources: Path, lookup: Path, grids: list[str],
                report: BuildReport) -> pd.DataFrame:
+    boundaries = "boundaries_2021" if config.edition == "2025" else "boundaries"
     rows = [("place", config.place), ("la_code", config.la_code),
+            ("edition", config.edition), ("edition_name", EDITION_NAMES[config.edition]),
             ("format_version", schema.PACK_FORMAT_VERSION), ("crs", schema.PACK_CRS),
             ("hub_lookup", Path(lookup).name),
             ("hub_lookup_sha256", _checksum(lookup)),
             ("background_grids", ",".join(grids)),
-            ("boundary_attribution", catalogue.SOURCES["boundaries"].attribution),
+            ("boundary_attribution", catalogue.SOURCES[boundaries].attribution),
             ("names_attribution", catalogue.SOURCES["hcl_names"].attribution)]
     for role, name in sorted(config.files.items()):
         path = Path(sources) / name
         if path.is_file():
             rows.append((f"source:{role}", f"{name} sha256={_checksum(path)}"))
     rows += [(f"warning:{i + 1}", text) for i, text in enumerate(report.warnings)]
+    rows += [(f"note:{i + 1}", text) for i, text in enumerate(report.notes)]
     return pd.DataFrame(rows, columns=["key", "value"])

@@ -121,8 +121,12 @@ def _table(alias: str, spec: dict, context: RecipeContext) -> _Table:
         if not path.is_file():
             raise JsnaInputError(f"Missing source file: {path} (the "
                                  f"{spec['file'].replace('_', ' ')} source)")
-        frame = read_table(path, [], spec["code_column"], tuple(spec.get("unique_by", ())))
+        long = spec.get("long")
+        unique_by = (long["category"],) if long else tuple(spec.get("unique_by", ()))
+        frame = read_table(path, [], spec["code_column"], unique_by)
         code = spec["code_column"]
+        if long:
+            frame = _widened(frame, code, long, path)
         if spec.get("geography") == "lsoa2011":
             check_lsoa_2011(frame[code], path)
         la_column = spec.get("la_column")
@@ -140,6 +144,22 @@ def _table(alias: str, spec: dict, context: RecipeContext) -> _Table:
     return context.tables[key]
 
 
+def _widened(frame: pd.DataFrame, code: str, long: dict, path: Path) -> pd.DataFrame:
+    """A long table (a row per code and category: Census 2021 tables as the R packages hold
+    them) as a row per code with a column per category, so recipes name categories as
+    columns; ``keep`` columns (the same on each of a code's rows, e.g. the total) stay."""
+    keep = list(long.get("keep", ()))
+    for column in (long["category"], long["count"], *keep):
+        if column not in frame.columns:
+            raise JsnaInputError(f"{path.name}: column '{column}' not found (columns are: "
+                                 f"{', '.join(frame.columns[:8])})")
+    wide = frame.pivot(index=code, columns=long["category"], values=long["count"])
+    first = frame.drop_duplicates(code).set_index(code)
+    out = first[keep].join(wide)
+    out.columns.name = None
+    return out.reset_index()
+
+
 def _national(spec: dict, context: RecipeContext) -> pd.DataFrame | None:
     """Rows for England (or England and Wales) and the authority's published row, from the
     table's national file, with their codes as the pack has them."""
@@ -151,7 +171,11 @@ def _national(spec: dict, context: RecipeContext) -> pd.DataFrame | None:
         context.report.warn(f"Missing source file: {path}; no national comparator for it")
         return None
     filters = national.get("filter", {})
-    frame = read_table(path, list(filters), national["code_column"], tuple(filters))
+    long = national.get("long")
+    frame = read_table(path, list(filters), national["code_column"],
+                       (long["category"],) if long else tuple(filters))
+    if long:
+        frame = _widened(frame, national["code_column"], long, path)
     for column, wanted in filters.items():
         frame = frame[frame[column].str.strip() == wanted]
     codes = {(context.la_code if key == LA_TOKEN else key): value

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..core.errors import JsnaInputError
 from ..core.names import EXPRESSION_MARK, check_plain_text
+from ..core.recipes import DEFAULT_EDITION, EDITION_OF_OLDER_PACKS, EDITIONS
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULT_PLACE_CONFIG = CONFIG_DIR / "coventry.json"
@@ -38,14 +39,19 @@ class BuildReport:
     """What a build noticed but could go on with: suppressed cells, unmatched codes, skips."""
 
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the build matched things, for the record
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
 
 @dataclass(frozen=True)
 class PlaceConfig:
-    """One local authority's build configuration (see config/coventry.json)."""
+    """One local authority's build configuration for one edition (see config/coventry.json:
+    the files every edition reads, then each edition's own)."""
 
     place: str
     la_code: str
@@ -54,28 +60,44 @@ class PlaceConfig:
     hub_lookup: Path
     aqma: dict
     recipe_folders: tuple[Path, ...] = ()  # the place's own recipes, beside the built-in ones
+    edition: str = EDITION_OF_OLDER_PACKS
+    path: Path = DEFAULT_PLACE_CONFIG
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_PLACE_CONFIG) -> PlaceConfig:
+    def load(cls, path: Path = DEFAULT_PLACE_CONFIG, edition: str = DEFAULT_EDITION
+             ) -> PlaceConfig:
+        """A configuration without editions describes the 2019 edition's files."""
+        if edition not in EDITIONS:
+            raise JsnaInputError(f"Unknown edition '{edition}' (choose from "
+                                 f"{', '.join(EDITIONS)})")
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
             folder = Path(path).parent
             lookup = folder / raw["hub_lookup"]
             recipes = tuple(folder / name for name in raw.get("recipes", ()))
-            return cls(raw["place"], raw["la_code"], raw["la_name"], raw["files"], lookup,
-                       raw["aqma"], recipes)
+            editions = raw.get("editions") or {EDITION_OF_OLDER_PACKS: {"files": {}}}
+            if edition not in editions:
+                raise JsnaInputError(f"{Path(path).name} describes no files for the {edition} "
+                                     f"edition (it has: {', '.join(editions)})")
+            files = {**raw["files"], **editions[edition]["files"]}
+            return cls(raw["place"], raw["la_code"], raw["la_name"], files, lookup,
+                       raw["aqma"], recipes, edition, Path(path))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise JsnaInputError(f"{path}: not a readable place configuration ({exc})") from exc
 
+    def other_edition(self, edition: str) -> PlaceConfig:
+        """The same place's configuration for another edition (for what changed between)."""
+        return PlaceConfig.load(self.path, edition)
+
     @cached_property
     def recipes(self) -> list:
-        """The built-in recipes, and the place's own after them (checked, ids unique)."""
+        """The edition's built-in recipes, and the place's own after them (checked, ids unique)."""
         from ..core import catalogue
-        from ..core.recipes import BUILT_IN_RECIPES, load_recipes
+        from ..core.recipes import built_in_recipes, load_recipes
 
         if not self.recipe_folders:
-            return catalogue.RECIPES
-        return load_recipes((BUILT_IN_RECIPES, *self.recipe_folders))
+            return catalogue.RECIPES[self.edition]
+        return load_recipes((built_in_recipes(self.edition), *self.recipe_folders))
 
 
 def source_path(sources: Path, config: PlaceConfig, role: str) -> Path:

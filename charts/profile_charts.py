@@ -227,9 +227,86 @@ class CompareAreas:
                              f"Dashed line: {self.city_name} ({city}).")
 
 
+class TrendChart:
+    """Fingertips' trend view: an indicator's value in each period for an area, with its 95%
+    limits as whiskers, beside the city's (or England's) line."""
+
+    PLOT_HEIGHT = 120
+
+    def __init__(self, title: str, indicator, area: tuple[str, list], reference: tuple[str, list]):
+        self.title, self.indicator = title, indicator
+        (self.area_name, self.points), (self.reference_name, self.reference) = area, reference
+
+    def height(self, width: int) -> int:
+        return TITLE_HEIGHT + KEY_HEIGHT + self.PLOT_HEIGHT + 2 * FOOT_HEIGHT
+
+    def paint(self, painter: QPainter, width: int) -> None:
+        _start(painter, width, self.height(width), self.title)
+        _key(painter, TITLE_HEIGHT, [(self.area_name, AREA_COLOUR, False),
+                                     (self.reference_name, CITY_COLOUR, True)])
+        periods = list(dict.fromkeys(p.period for p in self.points + self.reference))
+        ends = [v for p in self.points + self.reference for v in (p.value, p.lower, p.upper)
+                if not math.isnan(v)]
+        low, high = min(0.0, min(ends, default=0.0)), _nice_top(max(ends, default=1.0))
+        top, left, right = TITLE_HEIGHT + KEY_HEIGHT + 6, 60.0, width - 90.0
+        bottom = top + self.PLOT_HEIGHT - 12
+
+        def x_of(period: str) -> float:
+            if len(periods) < 2:
+                return (left + right) / 2
+            return left + (right - left) / (len(periods) - 1) * periods.index(period)
+
+        def at(point) -> QPointF:
+            return QPointF(x_of(point.period),
+                           bottom - (bottom - top) * (point.value - low) / (high - low))
+
+        painter.setPen(QPen(QColor("#BFBFBF"), 1))
+        painter.drawLine(QPointF(left, bottom), QPointF(right, bottom))
+        painter.setPen(QColor("#404040"))
+        for value in (low, high):
+            y = bottom - (bottom - top) * (value - low) / (high - low)
+            painter.drawText(QRectF(0, y - 8, left - 6, 16), Qt.AlignmentFlag.AlignRight
+                             | Qt.AlignmentFlag.AlignVCenter, format_value(self.indicator, value))
+        for period in periods:
+            painter.drawText(QRectF(x_of(period) - 60, bottom + 2, 120, 16),
+                             Qt.AlignmentFlag.AlignHCenter, period)
+        for points, colour, dashed in ((self.reference, CITY_COLOUR, True),
+                                       (self.points, AREA_COLOUR, False)):
+            shown = [p for p in points if not math.isnan(p.value)]
+            style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+            painter.setPen(QPen(colour, 1.8, style))
+            for a, b in zip(shown, shown[1:]):
+                painter.drawLine(at(a), at(b))
+            for p in shown:
+                centre = at(p)
+                if not dashed and not (math.isnan(p.lower) or math.isnan(p.upper)):
+                    painter.setPen(QPen(QColor("black"), 1))
+                    y_low = bottom - (bottom - top) * (p.lower - low) / (high - low)
+                    y_up = bottom - (bottom - top) * (p.upper - low) / (high - low)
+                    painter.drawLine(QPointF(centre.x(), y_low), QPointF(centre.x(), y_up))
+                    for y in (y_low, y_up):
+                        painter.drawLine(QPointF(centre.x() - 4, y), QPointF(centre.x() + 4, y))
+                painter.setPen(QPen(colour, 1.2))
+                painter.setBrush(QColor("white") if dashed else colour)
+                painter.drawEllipse(centre, 4, 4)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.setPen(colour)
+                painter.drawText(QRectF(centre.x() + 7, centre.y() - 16 if dashed else
+                                        centre.y() + 1, 80, 16), Qt.AlignmentFlag.AlignLeft,
+                                 format_value(self.indicator, p.value))
+        painter.setPen(QColor("#404040"))
+        painter.drawText(QRectF(4, top + self.PLOT_HEIGHT + 4, width - 8, 2 * FOOT_HEIGHT),
+                         Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+                         "Whiskers: 95% confidence interval. Dashed line: "
+                         f"{self.reference_name}. Earlier figures are on the boundaries of "
+                         "their time, matched to today's neighbourhoods.")
+
+
 # Chart groups of the catalogue: (heading, the prefix their bars' titles share).
 GROUP_CHARTS = {
     "age_bands": ("Age profile", ""),
+    "age_groups": ("Age groups", "Residents: "),
+    "crime_rates": ("Recorded crime, rate per 1,000 at risk", ""),
     "ethnic_groups": ("Ethnic groups", ""),
     "main_languages": ("Main language (residents aged 3+)", "Main language: "),
     "religions": ("Religion", "Religion: "),

@@ -96,20 +96,33 @@ def catalogue_of(recipe_list: list[recipes.Recipe]) -> tuple[Indicator, ...]:
                  for item in recipe.indicators)
 
 
-RECIPES: list[recipes.Recipe] = recipes.load_recipes()
-CATALOGUE: tuple[Indicator, ...] = catalogue_of(RECIPES)
-BY_ID: dict[str, Indicator] = {ind.indicator_id: ind for ind in CATALOGUE}
+# Each edition's built-in recipes and catalogue: an id (say imd_decile) means the same thing
+# in both, with its own period, source and geography.
+RECIPES: dict[str, list[recipes.Recipe]] = {
+    edition: recipes.load_recipes((recipes.built_in_recipes(edition),))
+    for edition in recipes.EDITIONS}
+CATALOGUES: dict[str, tuple[Indicator, ...]] = {
+    edition: catalogue_of(recipe_list) for edition, recipe_list in RECIPES.items()}
+_BUILT_IN: dict[str, dict[str, Indicator]] = {
+    edition: {ind.indicator_id: ind for ind in indicators}
+    for edition, indicators in CATALOGUES.items()}
+_PACK_OWN: dict[str, Indicator] = {}  # indicators users added to their packs
 
 
-def register_pack_indicators(rows: list[dict]) -> list[Indicator]:
+def lookup(indicator_id: str, edition: str = recipes.DEFAULT_EDITION) -> Indicator | None:
+    """An indicator as an edition's pack defines it: built-in, or added by a user."""
+    return _BUILT_IN[edition].get(indicator_id) or _PACK_OWN.get(indicator_id)
+
+
+def register_pack_indicators(rows: list[dict], edition: str) -> list[Indicator]:
     """Make a pack's own indicators (added from users' tables) known to maps and layouts.
 
-    Built-in ids keep their definitions; a later pack's indicator with the same id replaces an
-    earlier pack's.
+    Built-in ids keep their edition's definitions; a later pack's indicator with the same id
+    replaces an earlier pack's.
     """
     added = []
     for row in rows:
-        if row["indicator_id"] in {i.indicator_id for i in CATALOGUE}:
+        if row["indicator_id"] in _BUILT_IN[edition]:
             continue
         source = Source(row["indicator_id"], row.get("source") or "", row.get("source") or "",
                         row.get("licence") or "", row.get("attribution") or "")
@@ -120,6 +133,6 @@ def register_pack_indicators(rows: list[dict]) -> list[Indicator]:
             tuple(x for x in (row.get("levels") or "").split(",") if x), row["indicator_id"],
             row.get("description") or "", source, row.get("topic") or "",
             row.get("chart") or "")
-        BY_ID[indicator.indicator_id] = indicator
+        _PACK_OWN[indicator.indicator_id] = indicator
         added.append(indicator)
     return added

@@ -97,7 +97,7 @@ def unit_multiplier(unit: str) -> float:
     return 1.0
 
 
-def _read(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+def _read(path: Path) -> tuple:
     if not path.is_file():
         raise JsnaInputError(f"Data pack not found: {path}")
     try:
@@ -109,9 +109,24 @@ def _read(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
                 params=(s.LEVEL_SMALL_AREA,))
             areas = pd.read_sql_query(f"SELECT code, name, hub FROM {s.NEIGHBOURHOODS}", db)
             info = dict(db.execute(f"SELECT key, value FROM {s.PACK_INFO}").fetchall())
+            has_trends = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                                    (s.TRENDS,)).fetchone()
+            earlier = pd.read_sql_query(
+                f"SELECT area_code, indicator_id, period, value, numerator, denominator "
+                f"FROM {s.TRENDS}", db) if has_trends else None
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise JsnaInputError(f"{path.name} cannot be read as a JSNA data pack ({exc})") from None
-    return catalogue, values, areas, info
+    return catalogue, values, areas, info, earlier
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One period of an area's trend, with its 95% limits where they can be had."""
+
+    period: str
+    value: float
+    lower: float
+    upper: float
 
 
 class ComparePack:
@@ -119,7 +134,8 @@ class ComparePack:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        catalogue, values, areas, info = _read(self.path)
+        catalogue, values, areas, info, earlier = _read(self.path)
+        self._earlier = earlier
         self.place = info.get("place") or self.path.stem
         self.city_code = info.get("la_code") or ""
         areas = areas.sort_values("name", key=lambda c: c.str.lower())
@@ -425,6 +441,34 @@ class ComparePack:
             raise JsnaInputError(f"'{indicator_id}' is not an indicator of the {self.place} pack")
         cells = [self.cell(area, indicator, CITY) for area in areas]
         return sorted(cells, key=lambda c: (not c.has_value, -c.value if c.has_value else 0))
+
+    def trend_indicators(self) -> list[IndicatorInfo]:
+        """The indicators the pack holds earlier periods of (a 2025 pack's 2011/2019 figures)."""
+        if self._earlier is None:
+            return []
+        earlier = set(self._earlier["indicator_id"])
+        return [i for i in self.indicators if i.indicator_id in earlier]
+
+    def trend(self, area_code: str, indicator: IndicatorInfo) -> list[TrendPoint]:
+        """The area's figure in each period, oldest first, the pack's own period last; limits
+        as the comparison computes them (Wilson's for proportions)."""
+        points = []
+        if self._earlier is not None:
+            rows = self._earlier[(self._earlier["area_code"] == area_code)
+                                 & (self._earlier["indicator_id"] == indicator.indicator_id)]
+            for row in rows.sort_values("period").itertuples(index=False):
+                lower = upper = float("nan")
+                if indicator.value_type == "proportion" and row.denominator and \
+                        not pd.isna(row.numerator):
+                    lo, up = st.wilson_limits(np.array([row.numerator], dtype=float),
+                                              np.array([row.denominator], dtype=float))
+                    scale = unit_multiplier(indicator.unit)
+                    lower, upper = float(lo[0]) * scale, float(up[0]) * scale
+                points.append(TrendPoint(str(row.period), float(row.value), lower, upper))
+        if area_code in self._areas:
+            cell = self.cell(self._areas[area_code], indicator)
+            points.append(TrendPoint(cell.period, cell.value, cell.lower, cell.upper))
+        return points
 
     def indicator(self, indicator_id: str) -> IndicatorInfo | None:
         return next((i for i in self.indicators if i.indicator_id == indicator_id), None)

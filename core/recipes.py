@@ -1,4 +1,4 @@
-"""Recipes: each official source file described as data (config/recipes/*.json).
+"""Recipes: each official source file described as data (config/recipes/<edition>/*.json).
 
 A recipe names its tables (a source file by its role in the place configuration, the code
 column, the level), and for each indicator the columns it is made from and everything the
@@ -18,7 +18,16 @@ from .errors import JsnaInputError
 from .names import check_plain_text
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-BUILT_IN_RECIPES = CONFIG_DIR / "recipes"
+RECIPES_DIR = CONFIG_DIR / "recipes"
+# A pack holds one edition: its indicators and its small areas' geography.
+EDITIONS = ("2025", "2019")
+DEFAULT_EDITION = "2025"
+EDITION_NAMES = {
+    "2025": "IoD 2025 and Census 2021, on 2021 small areas (LSOA/MSOA 2021)",
+    "2019": "IoD 2019 and Census 2011, on 2011 small areas (LSOA/MSOA 2011)",
+}
+# Packs written before editions existed were all of the 2019 edition.
+EDITION_OF_OLDER_PACKS = "2019"
 SOURCES_FILE = CONFIG_DIR / "sources.json"
 
 AGGREGATION_KEYS = {"sum": s.AGG_COUNT_SUM, "ratio": s.AGG_RATIO_OF_SUMS,
@@ -54,7 +63,14 @@ def load_sources(path: Path = SOURCES_FILE) -> dict[str, dict]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def load_recipes(folders: list[Path] | tuple[Path, ...] = (BUILT_IN_RECIPES,),
+def built_in_recipes(edition: str) -> Path:
+    """The folder of an edition's built-in recipes."""
+    if edition not in EDITIONS:
+        raise JsnaInputError(f"Unknown edition '{edition}' (choose from {', '.join(EDITIONS)})")
+    return RECIPES_DIR / edition
+
+
+def load_recipes(folders: list[Path] | tuple[Path, ...] = (RECIPES_DIR / DEFAULT_EDITION,),
                  sources: dict | None = None) -> list[Recipe]:
     """Every *.json recipe of the folders, in file-name order, each one checked."""
     sources = load_sources() if sources is None else sources

@@ -18,6 +18,8 @@ SERVICES = "services"  # GP practices and pharmacies
 CATALOGUE = "indicator_catalogue"
 VALUES = "indicator_values"
 HUB_LOOKUP = "hub_lookup"
+# Earlier periods' values of the pack's indicators (a 2025 pack's 2011/2019 figures), for trends.
+TRENDS = "indicator_trends"
 PACK_INFO = "pack_info"
 
 REQUIRED_LAYERS = (SMALL_AREAS, NEIGHBOURHOODS, HUBS, CITY, CATALOGUE, VALUES, PACK_INFO)
@@ -61,7 +63,7 @@ POLARITIES = (POLARITY_HIGH_GOOD, POLARITY_LOW_GOOD, POLARITY_NONE)
 # How an indicator reaches levels above the one its source publishes.
 AGG_COUNT_SUM = "sum of counts"
 AGG_RATIO_OF_SUMS = "ratio of summed numerators and denominators"
-AGG_POP_WEIGHTED = "population-weighted mean (IoD 2019 mid-2015 population)"
+AGG_POP_WEIGHTED = "population-weighted mean (weights: the pack's population indicator)"
 AGG_NONE = "not aggregated"
 AGGREGATIONS = (AGG_COUNT_SUM, AGG_RATIO_OF_SUMS, AGG_POP_WEIGHTED, AGG_NONE)
 
@@ -77,9 +79,11 @@ CATALOGUE_COLUMNS = (
 # Units an indicator may have: the catalogue formats and scales figures by them.
 UNITS = (
     "%", "% of population", "people", "households", "years", "km", "score", "rate", "decile",
-    "rank of 32,844", "proportion (0-1)", "indirectly standardised ratio", "per 1,000 households",
+    "rank of 32,844", "rank of 33,755", "proportion (0-1)", "indirectly standardised ratio", "per 1,000 households",
     "index (sum of ratios to limit values)", "ratio to limit value", "residents per hectare",
-    "practices", "pharmacies", "services",
+    "practices", "pharmacies", "services", "per 1,000 residents at risk",
+    "per 1,000 properties at risk", "patients per GP", "small areas", "decile change",
+    "rank change",
 )
 
 NOT_ASSIGNED = "Not assigned"
@@ -101,6 +105,7 @@ MAP_THEME_FIELDS = {
     "population_density": "residents_per_hectare", "ethnicity": "ethnic_not_white_british",
     "no_qualifications": "no_qualifications", "long_term_illness": "limiting_long_term_illness",
     "gp_access": "gp_distance", "crime": "crime_decile",
+    "deprivation_change": "imd_decile_change",
 }
 THEME_CHAPTERS = {
     "deprivation": DOMAINS[0], "population_density": DOMAINS[0], "ethnicity": DOMAINS[0],

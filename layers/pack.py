@@ -22,6 +22,7 @@ from ..core import schema
 from ..core.catalogue import register_pack_indicators
 from ..core.errors import JsnaInputError
 from ..core.gdal_calls import quiet_gdal
+from ..core.recipes import EDITION_NAMES, EDITION_OF_OLDER_PACKS
 from . import styles
 
 PACK_PROPERTY = "jsna/pack"
@@ -39,9 +40,9 @@ LAYER_DESCRIPTIONS = {
     schema.SERVICES: "Active GP practices and pharmacies (NHS ODS), placed at their postcodes",
     schema.AQMA: "Air Quality Management Area",
     schema.HUBS: "Family Hub reach areas, dissolved from their neighbourhoods",
-    schema.NEIGHBOURHOODS: "Neighbourhoods: middle layer super output areas (MSOA 2011), "
+    schema.NEIGHBOURHOODS: "Neighbourhoods: middle layer super output areas (MSOA {year}), "
                            "named by the House of Commons Library",
-    schema.SMALL_AREAS: "Small areas: lower layer super output areas (LSOA 2011)",
+    schema.SMALL_AREAS: "Small areas: lower layer super output areas (LSOA {year})",
 }
 APPROXIMATE_MEANING = (
     "An approximate member is a neighbourhood whose Family Hub area is not given by an official "
@@ -65,6 +66,11 @@ class PackContents:
     info: dict
     tables: set
     grids: list
+
+    @property
+    def edition(self) -> str:
+        """The edition the pack holds (packs from before editions are of the 2019 one)."""
+        return self.info.get("edition") or EDITION_OF_OLDER_PACKS
 
 
 def inspect_pack(path: str | Path) -> PackContents:
@@ -95,7 +101,11 @@ def inspect_pack(path: str | Path) -> PackContents:
     if strange:
         raise JsnaInputError(f"{path.name}: the pack names a background grid '{strange[0]}', "
                              "which is not a grid table's name; rebuild it with 'jsna build-pack'")
-    register_pack_indicators(catalogue_rows)
+    edition = info.get("edition") or EDITION_OF_OLDER_PACKS
+    if edition not in EDITION_NAMES:
+        raise JsnaInputError(f"{path.name}: the pack is of an edition this plugin does not know "
+                             f"('{edition}'); update the plugin")
+    register_pack_indicators(catalogue_rows, edition)
     return PackContents(path, info.get("place") or path.stem, info, tables, grids)
 
 
@@ -190,7 +200,9 @@ class LoadedPack:
 def _describe(layer: QgsVectorLayer, table: str, contents: PackContents, hub_notes: str) -> None:
     """Layer metadata: where the layer comes from, and which hub memberships are approximate."""
     metadata = layer.metadata()
-    title = LAYER_DESCRIPTIONS.get(table, LAYER_TITLES[table]).format(place=contents.place)
+    year = "2021" if contents.edition == "2025" else "2011"  # the edition's small areas
+    title = LAYER_DESCRIPTIONS.get(table, LAYER_TITLES[table]).format(place=contents.place,
+                                                                      year=year)
     metadata.setTitle(title)
     abstract = [f"{title}, from the JSNA data pack {contents.path.name}."]
     if table in (schema.HUBS, schema.NEIGHBOURHOODS):
@@ -240,7 +252,7 @@ def open_pack(path: str | Path, project: QgsProject | None = None) -> LoadedPack
                                  f"({resolved}); rename that folder or file, or move the pack")
         if not layer.isValid():
             raise JsnaInputError(f"{contents.path.name}: layer '{table}' cannot be opened")
-        styles.set_role(layer, table)
+        styles.set_role(layer, table, contents.edition)
         if table == schema.HUBS:
             hub_notes = " ".join(f"{f['name']}: {f['membership_note']}." for f in layer.getFeatures())
         _describe(layer, table, contents, hub_notes)
@@ -250,7 +262,7 @@ def open_pack(path: str | Path, project: QgsProject | None = None) -> LoadedPack
         if not layer.isValid():
             raise JsnaInputError(f"{contents.path.name}: grid '{grid}' cannot be opened")
         styles.background_grid_renderer(layer)
-        styles.set_role(layer, grid)
+        styles.set_role(layer, grid, contents.edition)
         loaded[grid] = layer
     # Before the CRS changes (QGIS measures with it at once): distances on British National
     # Grid's own ellipsoid, and an installed operation to WGS 84, so nothing needs the OSTN15

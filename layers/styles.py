@@ -32,11 +32,13 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor, QFont
 
 from ..core import schema
-from ..core.catalogue import BY_ID, Indicator
+from ..core.catalogue import Indicator, lookup
 from ..core.errors import JsnaInputError
 from ..core.formatting import format_value, range_label
+from ..core.recipes import EDITION_OF_OLDER_PACKS
 
 ROLE_PROPERTY = "jsna/role"
+EDITION_PROPERTY = "jsna/edition"
 
 # Viridis, 10 steps: colour-blind safe and sequential; decile 1 (most deprived) darkest.
 DECILE_COLOURS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
@@ -126,7 +128,7 @@ def deprivation_renderer(layer: QgsVectorLayer, stem: str = "imd") -> str:
     if missing:
         categories.append(QgsRendererCategory(None, no_data_symbol(), no_data_label(missing)))
     layer.setRenderer(QgsCategorizedSymbolRenderer(field, categories))
-    indicator = BY_ID[field]
+    indicator = layer_indicator(layer, field)
     return f"{indicator.title}, {indicator.period} · {indicator.source.publisher}"
 
 
@@ -143,9 +145,7 @@ def graduated_renderer(layer: QgsVectorLayer, indicator_id: str, method: str = "
     marks the class holding e.g. the city average in the legend. ``ends`` labels the first and
     last classes with what low and high mean. Returns the legend title.
     """
-    if indicator_id not in BY_ID:
-        raise JsnaInputError(f"Unknown indicator '{indicator_id}'")
-    indicator = BY_ID[indicator_id]
+    indicator = layer_indicator(layer, indicator_id)
     _require_field(layer, indicator_id)
     if method not in METHODS:
         raise JsnaInputError(f"Unknown classification '{method}' (choose from {', '.join(METHODS)})")
@@ -173,6 +173,30 @@ def graduated_renderer(layer: QgsVectorLayer, indicator_id: str, method: str = "
     if reference is not None:
         _mark_reference(renderer, indicator, *reference)
     layer.setRenderer(with_no_data(renderer, indicator_id, missing))
+    return legend_title(indicator)
+
+
+# Decile steps between two IMD editions, diverging: reds more deprived, blues less.
+CHANGE_CLASSES = (
+    (-10.0, -1.5, "#b2182b", "2 or more deciles more deprived"),
+    (-1.5, -0.5, "#ef8a62", "1 decile more deprived"),
+    (-0.5, 0.5, "#f7f7f7", "Same decile"),
+    (0.5, 1.5, "#67a9cf", "1 decile less deprived"),
+    (1.5, 10.0, "#2166ac", "2 or more deciles less deprived"),
+)
+
+
+def change_renderer(layer: QgsVectorLayer, field: str = "imd_decile_change") -> str:
+    """IMD decile change as a diverging choropleth (unchanged areas white); areas the editions
+    cannot be matched for (irregular changes) are "No data". Returns the legend title."""
+    indicator = layer_indicator(layer, field)
+    _require_field(layer, field)
+    values, missing = _values(layer, field)
+    renderer = QgsGraduatedSymbolRenderer(field)
+    for low, high, colour, label in CHANGE_CLASSES:
+        count = sum(1 for v in values if low <= v < high)
+        renderer.addClassRange(QgsRendererRange(low, high, _fill(colour), f"{label} ({count})"))
+    layer.setRenderer(with_no_data(renderer, field, missing))
     return legend_title(indicator)
 
 
@@ -358,8 +382,22 @@ def background_grid_renderer(layer: QgsRasterLayer) -> str:
     return "Background NO2 (Defra 1 km background maps), µg/m³"
 
 
-def set_role(layer, role: str) -> None:
+def set_role(layer, role: str, edition: str = EDITION_OF_OLDER_PACKS) -> None:
+    """Which pack table a layer shows, and the pack's edition (what its fields mean)."""
     layer.setCustomProperty(ROLE_PROPERTY, role)
+    layer.setCustomProperty(EDITION_PROPERTY, edition)
+
+
+def edition_of(layer) -> str:
+    return str(layer.customProperty(EDITION_PROPERTY, EDITION_OF_OLDER_PACKS))
+
+
+def layer_indicator(layer, indicator_id: str) -> Indicator:
+    """The indicator a layer's field holds, as the layer's pack edition defines it."""
+    indicator = lookup(indicator_id, edition_of(layer))
+    if indicator is None:
+        raise JsnaInputError(f"Unknown indicator '{indicator_id}'")
+    return indicator
 
 
 def role(layer) -> str:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from qgis.core import QgsMapLayerStyle
 
 from ..core import schema
-from ..core.catalogue import BY_ID, Indicator
+from ..core.catalogue import Indicator, lookup
 from ..core.errors import JsnaInputError
 from . import styles
 from .pack import LoadedPack
@@ -28,25 +28,43 @@ THEME_HEADING = {"deprivation": "deprivation", "fuel_poverty": "fuel poverty",
                  "ethnicity": "ethnic groups other than White British",
                  "no_qualifications": "no qualifications",
                  "long_term_illness": "limiting long-term illness",
-                 "gp_access": "access to GP practices", "crime": "crime (IoD 2019)",
-                 "indicator": ""}
+                 "gp_access": "access to GP practices", "crime": "crime (IoD {edition})",
+                 "deprivation_change": "change in deprivation since 2019", "indicator": ""}
 # Shorter still for the layers panel, where the heading is long.
 LAYER_NAMES = {"ethnicity": "Not White British", "long_term_illness": "Limiting illness",
-               "gp_access": "Distance to a GP", "crime": "Crime deciles"}
+               "gp_access": "Distance to a GP", "crime": "Crime deciles",
+               "deprivation_change": "IMD decile change"}
 ABOUT_PROPERTY = "jsna/about"
 
 
-def theme_indicator(theme: str, options: dict) -> Indicator:
-    """The indicator a theme maps, given its options."""
+def _theme_field(theme: str, options: dict) -> str:
     if theme == "indicator":
-        if options.get("indicator_id") not in BY_ID:
-            raise JsnaInputError(f"Unknown indicator '{options.get('indicator_id')}'")
-        return BY_ID[options["indicator_id"]]
+        return str(options.get("indicator_id"))
     if theme == "deprivation":
-        return BY_ID[f"{options.get('domain', 'imd')}_decile"]
+        return f"{options.get('domain', 'imd')}_decile"
     if theme == "air_quality":
-        return BY_ID[options.get("component", "air_quality")]
-    return BY_ID[THEME_FIELDS[theme]]
+        return options.get("component", "air_quality")
+    return THEME_FIELDS[theme]
+
+
+def known_in(theme: str, options: dict, edition: str) -> bool:
+    """Whether an edition's packs (or a pack a user added to) define the theme's indicator."""
+    return lookup(_theme_field(theme, options), edition) is not None
+
+
+def theme_indicator(theme: str, options: dict, edition: str) -> Indicator:
+    """The indicator a theme maps, given its options, as the pack's edition defines it."""
+    indicator_id = _theme_field(theme, options)
+    indicator = lookup(indicator_id, edition)
+    if indicator is None:
+        raise JsnaInputError(f"Unknown indicator '{indicator_id}'")
+    return indicator
+
+
+def theme_heading(theme: str, edition: str) -> str:
+    """How a title names the theme ("" for "indicator": its title is used), with the edition
+    where the theme is one of the IoD's."""
+    return THEME_HEADING.get(theme, "").format(edition=edition)
 
 
 def short_title(indicator: Indicator) -> str:
@@ -57,7 +75,7 @@ def short_title(indicator: Indicator) -> str:
 
 def layer_name(theme: str, indicator: Indicator) -> str:
     """A name short enough for the layers panel: "Fuel poverty 2020"."""
-    heading = LAYER_NAMES.get(theme) or THEME_HEADING.get(theme, "")
+    heading = LAYER_NAMES.get(theme) or THEME_HEADING.get(theme, "").split(" (")[0]
     if theme == "deprivation" and not indicator.indicator_id.startswith("imd"):
         heading = ""
     text = heading[:1].upper() + heading[1:] if heading else short_title(indicator)
@@ -102,6 +120,8 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
     if theme in ("deprivation", "crime"):
         stem = "crime" if theme == "crime" else options.get("domain", "imd")
         title = styles.deprivation_renderer(layer, stem)
+    elif theme == "deprivation_change":
+        title = styles.change_renderer(layer)
     elif theme == "fuel_poverty":
         title = styles.fuel_poverty_renderer(layer, method, options.get("breaks"),
                                              _reference(pack, "fuel_poverty"))
@@ -115,10 +135,9 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
                                           options.get("breaks"), _reference(pack, field))
     else:
         indicator_id = options.get("indicator_id")
-        if indicator_id not in BY_ID:
-            raise JsnaInputError(f"Unknown indicator '{indicator_id}'")
-        if level not in BY_ID[indicator_id].levels:
-            raise JsnaInputError(f"'{BY_ID[indicator_id].title}' is not published for "
+        indicator = theme_indicator(theme, options, pack.contents.edition)
+        if level not in indicator.levels:
+            raise JsnaInputError(f"'{indicator.title}' is not published for "
                                  f"{level.replace('_', ' ')}s")
         title = styles.graduated_renderer(layer, indicator_id, method, options.get("classes", 5),
                                           options.get("breaks"), _reference(pack, indicator_id))
@@ -126,7 +145,7 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
         if role in pack.layers:
             pack.group.findLayer(pack.layers[role].id()).setItemVisibilityChecked(True)
     if rename:
-        indicator = theme_indicator(theme, options)
+        indicator = theme_indicator(theme, options, pack.contents.edition)
         layer.setName(layer_name(theme, indicator))
         _describe_theme(layer, indicator, title)
     layer.triggerRepaint()

@@ -7,7 +7,7 @@ from qgis.core import QgsExpression, QgsFeatureRequest, QgsLayoutItemMap, QgsPri
 from ..core import schema
 from ..core.errors import JsnaInputError
 from ..layers.pack import LoadedPack
-from ..layers.themes import THEME_HEADING, theme_styles
+from ..layers.themes import theme_heading, theme_styles
 from . import items
 from .items import Paper
 from .report_map import ReportMap, emphasis, hub_emphasis, report_page
@@ -27,7 +27,7 @@ def atlas_layout(project: QgsProject, pack: LoadedPack, theme: str, hub: str | N
                              f"{pack.contents.place} pack" if hub else "The pack has no neighbourhoods")
     spec = ReportMap(theme, "neighbourhood", str(first["code"]), paper or Paper(),
                      options=dict(options))
-    heading = THEME_HEADING[theme] or spec.indicator.title
+    heading = theme_heading(theme, pack.contents.edition) or spec.indicator(pack).title
     scope = hub or pack.contents.place
     layout = items.new_layout(project, items.unique_layout_name(
         project, f"{pack.contents.place} {scope} neighbourhoods {heading} atlas"))

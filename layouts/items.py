@@ -302,11 +302,13 @@ def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple
     item.setLegendFilterByMapEnabled(follow_map)
     item.setAutoUpdateModel(False)
     model = item.model()
-    # Labels are read as the map draws them (its pinned styles, e.g. an emphasised hub), then
-    # the overrides are dropped from the model: QGIS applies them itself when it draws the
-    # legend, and while they stay every later restyle of those layers redraws this legend.
+    # Classes are read as the map draws them (its pinned styles, e.g. an emphasised hub), and
+    # the styles stay with the model: a layer restyled later (the next map of a profile, the
+    # user's own style put back) rebuilds this legend, which must then still show this map's.
+    pinned = linked.layerStyleOverrides()
     restyled = _restyled(linked, [layer for layer, _ in entries])
-    model.setLayerStyleOverrides(restyled)
+    model.setLayerStyleOverrides({layer.id(): pinned[layer.id()] for layer, _ in entries
+                                  if layer.id() in pinned})
     root = model.rootGroup()
     root.clear()
     for layer, title in entries:  # labels for this legend only; the layer keeps its own
@@ -320,7 +322,6 @@ def legend(layout: QgsPrintLayout, linked: QgsLayoutItemMap, entries: list[tuple
         if not follow_map and layer.id() not in restyled:
             _keep_classes_in_view(model, node, layer, linked.extent())
         model.refreshLayerLegend(node)
-    model.setLayerStyleOverrides({})
     item.setWrapString(LEGEND_WRAP)
     item.setColumnCount(1)
     item.setResizeToContents(False)

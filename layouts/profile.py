@@ -24,7 +24,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
 
-from ..charts.profile_charts import CompareAreas, group_chart
+from ..charts.profile_charts import CompareAreas, TrendChart, group_chart
 from ..charts.spine import WIDTH, SpineChart, chart_height
 from ..core import schema
 from ..core.catalogue import SOURCES
@@ -87,6 +87,7 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
     streets = map_background(project, pack, background, warn)
     with user_styles_kept(pack):  # the user's styles come back once, after every map
         _chapters(layout, pages, pack, compare, table, hub, extent_kind, streets)
+        _what_changed(layout, pages, pack, compare, hub, extent_kind, streets)
     if hub is not CITY_PROFILE:
         for area in table.areas:
             if area.level == schema.LEVEL_NEIGHBOURHOOD:
@@ -162,6 +163,36 @@ def _chapters(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, compare: 
         _chart_pages(layout, pages, chapter_title, _chapter_charts(compare, table, hub, chapter))
 
 
+def _what_changed(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, compare: ComparePack,
+                  hub: str | None, extent_kind: str, background=None) -> None:
+    """A 2025 pack's last chapter: the IMD decile change map, then each indicator's trend for
+    the area against the city (the city's profile: against England)."""
+    trends = compare.trend_indicators()
+    if not trends:
+        return
+    title = f"{len(schema.DOMAINS) + 1}. What has changed since 2011 and 2019"
+    if "deprivation_change" in available_themes(pack):
+        spec = ReportMap("deprivation_change", extent_kind, hub, LANDSCAPE)
+        opacity = BACKGROUND_OPACITY if background is not None else 1.0
+        report_page(layout, pages.next(LANDSCAPE), pack, spec,
+                    *themed(pack, "deprivation_change", emphasis=emphasis(spec), opacity=opacity),
+                    follow_map=False, background=background)
+    area = compare.area(hub) if hub else compare.area(compare.city_code)
+    reference = compare.area(compare.city_code) if hub else next(iter(compare.national_areas()),
+                                                                  None)
+    charts = []
+    for indicator in trends:
+        against = (reference.name, compare.trend(reference.code, indicator)) if reference \
+            else ("", [])
+        charts.append(TrendChart(f"{indicator.title}{_unit_note(indicator)}", indicator,
+                                 (area.name, compare.trend(area.code, indicator)), against))
+    _chart_pages(layout, pages, title, charts, "How has the local picture changed?")
+
+
+def _unit_note(indicator: IndicatorInfo) -> str:
+    return f" ({indicator.unit})" if indicator.unit and indicator.unit != "%" else ""
+
+
 def _chapter_charts(compare: ComparePack, table: CompareTable, hub: str | None,
                     chapter: str) -> list:
     """The chapter's charts: its groups (area against the city, or the city against England),
@@ -189,11 +220,11 @@ def _chapter_charts(compare: ComparePack, table: CompareTable, hub: str | None,
 
 
 def _compare_title(indicator: IndicatorInfo) -> str:
-    unit = f" ({indicator.unit})" if indicator.unit and indicator.unit != "%" else ""
-    return f"{indicator.title}{unit}, {indicator.period}"
+    return f"{indicator.title}{_unit_note(indicator)}, {indicator.period}"
 
 
-def _chart_pages(layout: QgsPrintLayout, pages: _Pages, chapter_title: str, charts: list) -> None:
+def _chart_pages(layout: QgsPrintLayout, pages: _Pages, chapter_title: str, charts: list,
+                 question: str = "What is the local picture? How does it compare?") -> None:
     """Charts flowed down two columns, onto as many pages as they need."""
     column_w = (LANDSCAPE.width - 2 * MARGIN - 8) / 2
     page, top, column, y = None, 0.0, 0, 0.0
@@ -203,8 +234,7 @@ def _chart_pages(layout: QgsPrintLayout, pages: _Pages, chapter_title: str, char
             column, y = column + 1, top
         if page is None or column > 1:
             page = pages.next(LANDSCAPE)
-            top = _title(layout, page, LANDSCAPE, chapter_title,
-                         "What is the local picture? How does it compare?")
+            top = _title(layout, page, LANDSCAPE, chapter_title, question)
             column, y = 0, top
         height = min(height, LANDSCAPE.height - MARGIN - y)
         chart_item(layout, f"chart_{page}_{i}", chart,

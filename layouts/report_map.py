@@ -13,11 +13,13 @@ from ..core import schema
 from ..core.catalogue import SOURCES, Indicator
 from ..core.errors import JsnaInputError
 from ..core.formatting import format_value
+from ..core.recipes import DEFAULT_EDITION, EDITIONS
 from ..layers.pack import LoadedPack
 from ..layers.themes import (
-    THEME_HEADING,
     THEME_OVERLAYS,
     THEMES,
+    known_in,
+    theme_heading,
     theme_indicator,
     theme_styles,
 )
@@ -48,11 +50,12 @@ class ReportMap:
             raise JsnaInputError(f"Map extent must be one of {', '.join(EXTENTS)}")
         if self.extent != "city" and not self.area:
             raise JsnaInputError(f"Name the {self.extent} to map")
-        theme_indicator(self.theme, self.options)  # an unknown indicator is refused here
+        if not any(known_in(self.theme, self.options, e) for e in EDITIONS):
+            theme_indicator(self.theme, self.options, DEFAULT_EDITION)  # says what is unknown
 
-    @property
-    def indicator(self) -> Indicator:
-        return theme_indicator(self.theme, self.options)
+    def indicator(self, pack: LoadedPack) -> Indicator:
+        """The mapped indicator, as the pack's edition defines it."""
+        return theme_indicator(self.theme, self.options, pack.contents.edition)
 
 
 def emphasis(spec: ReportMap, atlas: bool = False) -> dict:
@@ -167,8 +170,8 @@ def report_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, spec: Repor
     """
     paper, s = spec.paper, spec.paper.scale
     extent, default_label = area_extent(pack, spec.extent, spec.area)
-    indicator = spec.indicator
-    heading = THEME_HEADING[spec.theme] or indicator.title.lower()
+    indicator = spec.indicator(pack)
+    heading = theme_heading(spec.theme, pack.contents.edition) or indicator.title.lower()
     credits = attributions(indicator, spec.theme)
     if background is not None:
         credits.append(OSM_ATTRIBUTION)
@@ -222,7 +225,7 @@ def report_layout(project: QgsProject, pack: LoadedPack, spec: ReportMap,
     name no other layout has. The user's own layer styles are left as they were. ``warn`` is
     told of anything left out (a background map that could not be loaded)."""
     _, area_label = area_extent(pack, spec.extent, spec.area)
-    heading = THEME_HEADING[spec.theme] or spec.indicator.title
+    heading = theme_heading(spec.theme, pack.contents.edition) or spec.indicator(pack).title
     name = f"{pack.contents.place} {area_label.replace(' Family Hub reach area', '')} " \
            f"{heading} {spec.paper.size} {spec.paper.orientation}"
     layout = items.new_layout(project, items.unique_layout_name(project, name))

@@ -482,7 +482,7 @@ class ReportMap(JsnaAlgorithm):
 
     def execute(self, parameters, context, feedback) -> dict:
         from ..core import schema
-        from ..core.catalogue import BY_ID
+        from ..core.catalogue import lookup
         from ..layouts.export import export_layout
         from ..layouts.items import Paper
         from ..layouts.report_map import ReportMap as Spec
@@ -494,7 +494,8 @@ class ReportMap(JsnaAlgorithm):
             theme, options, level = chosen, {}, schema.LEVEL_SMALL_AREA
             if chosen not in THEMES:
                 theme, options = "indicator", {"indicator_id": chosen}
-                if chosen in BY_ID and schema.LEVEL_SMALL_AREA not in BY_ID[chosen].levels:
+                indicator = lookup(chosen, pack.contents.edition)
+                if indicator and schema.LEVEL_SMALL_AREA not in indicator.levels:
                     level = schema.LEVEL_NEIGHBOURHOOD
             size, orientation = self.parameterAsEnumString(parameters, "PAPER", context).split()
             spec = Spec(theme, self.parameterAsEnumString(parameters, "EXTENT", context),

@@ -24,6 +24,16 @@ EXIT_STATUS = pytest.StashKey[int]()
 SOURCES = Path(os.environ.get("JSNA_SOURCES", ROOT.parent / "shared" / "data" / "raw"))
 ENGLAND = Path(os.environ.get("JSNA_ENGLAND", SOURCES.parent / "england"))
 FIXTURES = ROOT / "tests" / "fixtures"
+EDITION_2019 = "2019"  # the seed's edition (IoD 2019, Census 2011): most tests were written on it
+
+
+def config_2019():
+    """Coventry's configuration for the 2019 edition (2011 small areas)."""
+    from jsna_profiles.builder.sources import PlaceConfig
+
+    return PlaceConfig.load(edition=EDITION_2019)
+
+
 needs_sources = pytest.mark.skipif(not SOURCES.is_dir(),
                                    reason=f"Coventry source mirror not found at {SOURCES}")
 
@@ -60,8 +70,21 @@ def coventry_pack(tmp_path_factory, qgis_app) -> Path:
     from jsna_profiles.builder.pack import build_pack
 
     out = tmp_path_factory.mktemp("pack") / "coventry.gpkg"
-    report = build_pack(SOURCES, out, england=ENGLAND if ENGLAND.is_dir() else None)
+    report = build_pack(SOURCES, out, config_2019(), england=ENGLAND if ENGLAND.is_dir() else None)
     out.with_suffix(".warnings").write_text("\n".join(report.warnings))
+    return out
+
+
+@pytest.fixture(scope="session")
+def coventry_pack_2025(tmp_path_factory, qgis_app) -> Path:
+    """Coventry's pack of the 2025 edition (IoD 2025, Census 2021, 2021 small areas)."""
+    if not SOURCES.is_dir():
+        pytest.skip(f"Coventry source mirror not found at {SOURCES}")
+    from jsna_profiles.builder.pack import build_pack
+    from jsna_profiles.builder.sources import PlaceConfig
+
+    out = tmp_path_factory.mktemp("pack2025") / "coventry.gpkg"
+    build_pack(SOURCES, out, PlaceConfig.load(edition="2025"))
     return out
 
 

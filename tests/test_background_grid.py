@@ -13,7 +13,7 @@ GRID = FIXTURES / "defra_background_synthetic.csv"
 
 @pytest.fixture(scope="module")
 def pack_with_grid(tmp_path_factory, qgis_app):
-    from conftest import SOURCES
+    from conftest import SOURCES, config_2019
     from jsna_profiles.builder.pack import build_pack
 
     folder = tmp_path_factory.mktemp("grid_sources")
@@ -21,7 +21,7 @@ def pack_with_grid(tmp_path_factory, qgis_app):
         (folder / path.name).symlink_to(path)
     shutil.copy(GRID, folder / GRID.name)
     out = folder.parent / "with_grid.gpkg"
-    build_pack(folder, out)
+    build_pack(folder, out, config_2019())
     return out
 
 

@@ -8,7 +8,7 @@ from contextlib import closing
 
 import pytest
 
-from conftest import ROOT, needs_sources, sha256_tree
+from conftest import ROOT, config_2019, needs_sources, sha256_tree
 from jsna_profiles.core.errors import JsnaInputError
 
 pytestmark = needs_sources
@@ -17,7 +17,7 @@ pytestmark = needs_sources
 def build(sources, tmp_path):
     from jsna_profiles.builder.pack import build_pack
 
-    return build_pack(sources, tmp_path / "out.gpkg", with_styles=False)
+    return build_pack(sources, tmp_path / "out.gpkg", config_2019(), with_styles=False)
 
 
 def rewrite(path, old, new):
@@ -106,7 +106,8 @@ def test_hub_lookup_assigning_unknown_area(sources_copy, tmp_path):
     lookup = tmp_path / "lookup.csv"
     lookup.write_text("area_code,hub,basis\nE02009999,Harmony,made up\n")
     with pytest.raises(JsnaInputError, match="E02009999 is not a small area or neighbourhood"):
-        build_pack(sources_copy, tmp_path / "x.gpkg", hub_lookup=lookup, with_styles=False)
+        build_pack(sources_copy, tmp_path / "x.gpkg", config_2019(), hub_lookup=lookup,
+                   with_styles=False)
 
 
 def test_pack_missing_a_layer_and_foreign_geopackage(coventry_pack, tmp_path, project):

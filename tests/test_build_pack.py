@@ -7,7 +7,7 @@ import fiona
 import geopandas as gpd
 import pytest
 
-from conftest import ENGLAND, SOURCES, needs_sources
+from conftest import ENGLAND, SOURCES, config_2019, needs_sources
 
 pytestmark = needs_sources
 
@@ -121,7 +121,8 @@ def test_build_is_deterministic(coventry_pack, tmp_path):
     from jsna_profiles.builder.pack import build_pack
 
     again = tmp_path / "again.gpkg"
-    build_pack(SOURCES, again, with_styles=False, england=ENGLAND if ENGLAND.is_dir() else None)
+    build_pack(SOURCES, again, config_2019(), with_styles=False,
+               england=ENGLAND if ENGLAND.is_dir() else None)
     for layer in ("indicator_values", "small_areas", "neighbourhoods", "pack_info"):
         first = gpd.read_file(coventry_pack, layer=layer)
         second = gpd.read_file(again, layer=layer)

@@ -8,19 +8,23 @@ import pytest
 from jsna_profiles.core import aggregate, catalogue, schema
 
 
-def test_catalogue_is_complete_and_consistent():
-    ids = [i.indicator_id for i in catalogue.CATALOGUE]
+@pytest.mark.parametrize("edition", ["2019", "2025"])
+def test_catalogue_is_complete_and_consistent(edition):
+    ids = [i.indicator_id for i in catalogue.CATALOGUES[edition]]
     assert len(ids) == len(set(ids))
-    for item in catalogue.CATALOGUE:
+    for item in catalogue.CATALOGUES[edition]:
         assert item.domain in schema.DOMAINS, item.indicator_id
         assert item.polarity in schema.POLARITIES, item.indicator_id
         assert item.aggregation in schema.AGGREGATIONS, item.indicator_id
         assert set(item.levels) <= set(schema.LEVELS), item.indicator_id
         row = item.as_row()
         assert row["licence"] and row["attribution"] and row["period"], item.indicator_id
-    # IMD and the seven domains, rank and decile each, at small-area level only
-    deciles = [i for i in catalogue.CATALOGUE if i.value_type == "decile"]
-    assert len(deciles) == 8 and all(i.levels == (schema.LEVEL_SMALL_AREA,) for i in deciles)
+    # IMD and the seven domains, rank and decile each, at small-area level only; 2025 adds
+    # IDACI, IDAOPI, the six sub-domains and IMD 2019 on 2021 areas
+    deciles = [i for i in catalogue.CATALOGUES[edition] if i.value_type == "decile"]
+    assert len(deciles) == {"2019": 8, "2025": 17}[edition]
+    assert all(i.levels == (schema.LEVEL_SMALL_AREA,) for i in deciles)
+    assert {i.period for i in deciles} == ({"2019"} if edition == "2019" else {"2019", "2025"})
 
 
 # Synthetic fixture (made up for this test): two neighbourhoods, three small areas.

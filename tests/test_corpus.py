@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SOURCES
+from conftest import SOURCES, config_2019
 from jsna_profiles.core.errors import JsnaInputError
 from jsna_profiles.core.packfile import copy_database
 
@@ -104,6 +104,7 @@ class Case:
 def build(env: Env, **options):
     from jsna_profiles.builder.pack import build_pack
 
+    options.setdefault("config", config_2019())
     return build_pack(env.sources(), env.out / "pack.gpkg", with_styles=False, **options)
 
 
@@ -728,7 +729,7 @@ def build_onto_a_source(env):
     from jsna_profiles.builder.pack import build_pack
 
     build_pack(env.sources(), env.sources() / "coventry_fuel_poverty_2020_lsoa11.csv",
-               with_styles=False)
+               config_2019(), with_styles=False)
 
 
 def own_table_is_the_pack(env):

@@ -22,11 +22,14 @@ from qgis.PyQt.QtGui import QColor, QImage
 
 from conftest import ENGLAND
 from jsna_profiles.core import schema
-from jsna_profiles.core.catalogue import BY_ID, CATALOGUE
+from jsna_profiles.core.catalogue import CATALOGUES
 from jsna_profiles.core.formatting import format_value, indicator_label
 from jsna_profiles.layers.pack import APPROXIMATE_MEANING, open_pack
 from jsna_profiles.layers.themes import THEME_FIELDS, apply_theme, layer_name
 from jsna_profiles.layouts.report_map import ReportMap, report_layout
+
+CATALOGUE = CATALOGUES["2019"]  # the edition of the pack these tests open
+BY_ID = {indicator.indicator_id: indicator for indicator in CATALOGUE}
 
 BNG, WGS84 = QgsCoordinateReferenceSystem("EPSG:27700"), QgsCoordinateReferenceSystem("EPSG:4326")
 
@@ -173,7 +176,8 @@ def test_proportions_are_shown_as_percentages(pack):
         assert indicator.unit == "%", indicator_id
         value = pack.city_value(indicator_id)
         assert 1 < value < 100 and format_value(indicator, value).endswith("%")
-    assert not [i.indicator_id for i in CATALOGUE if i.unit.startswith("proportion")]
+    for edition in CATALOGUES:
+        assert not [i.indicator_id for i in CATALOGUES[edition] if i.unit.startswith("proportion")]
 
 
 # Map any indicator -------------------------------------------------------------------------------

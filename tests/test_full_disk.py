@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from qgis.core import QgsProject
 
-from conftest import SOURCES
+from conftest import SOURCES, config_2019
 from jsna_profiles.builder.add_indicator import IndicatorTable, add_indicator
 from jsna_profiles.builder.pack import build_pack
 from jsna_profiles.core.compare import ComparePack
@@ -135,7 +135,8 @@ def test_build_and_add_indicator_on_a_full_disk(disk, coventry_pack, tmp_path):
     pack = disk.root / "coventry.gpkg"
     copy_database(coventry_pack, pack)
     assert re.search(FULL, fails_leaving_everything(
-        disk, lambda: build_pack(SOURCES, pack, with_styles=False), leave=300_000))
+        disk, lambda: build_pack(SOURCES, pack, config_2019(), with_styles=False),
+        leave=300_000))
     (disk.root / "filler").unlink()
     table = tmp_path / "own.csv"
     table.write_text("code,n,d\n" + "".join(f"E0100{9522 + i},{i},40\n" for i in range(150)))

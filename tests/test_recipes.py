@@ -9,12 +9,12 @@ import sqlite3
 
 import pytest
 
-from conftest import sha256_tree
+from conftest import config_2019, sha256_tree
 from jsna_profiles.builder.pack import build_pack
 from jsna_profiles.builder.sources import PlaceConfig
 from jsna_profiles.core import catalogue, schema
 from jsna_profiles.core.errors import JsnaInputError
-from jsna_profiles.core.recipes import BUILT_IN_RECIPES, CONFIG_DIR, load_recipes, read_recipe
+from jsna_profiles.core.recipes import CONFIG_DIR, built_in_recipes, load_recipes, read_recipe
 
 STUDENTS = {  # a census cell the built-in recipes do not use
     "name": "Census 2011 QS601EW full-time students (a recipe added by a council)",
@@ -43,17 +43,23 @@ def place_config(tmp_path, recipes: list[dict]) -> PlaceConfig:
     raw = json.loads((folder / "coventry.json").read_text())
     raw["recipes"] = ["own"]
     (folder / "coventry.json").write_text(json.dumps(raw))
-    return PlaceConfig.load(folder / "coventry.json")
+    return PlaceConfig.load(folder / "coventry.json", "2019")
 
 
-def test_every_built_in_indicator_comes_from_a_recipe():
-    recipes = load_recipes()
+@pytest.mark.parametrize("edition, expected", [
+    ("2019", {"imd_decile", "fuel_poverty", "life_expectancy_persons", "tenure_owned",
+              "residents_2020", "near_gp"}),
+    ("2025", {"imd_decile", "fuel_poverty", "tenure_owned", "population", "near_gp",
+              "burglary_rate", "core_homelessness", "patient_to_gp_ratio", "idaci_decile",
+              "imd_decile_change", "cannot_speak_english_well"})])
+def test_every_built_in_indicator_comes_from_a_recipe(edition, expected):
+    recipes = load_recipes([built_in_recipes(edition)])
     ids = [item["id"] for recipe in recipes for item in recipe.indicators]
-    assert ids == [i.indicator_id for i in catalogue.CATALOGUE]
-    assert {"imd_decile", "fuel_poverty", "life_expectancy_persons", "tenure_owned",
-            "residents_2020", "near_gp"} <= set(ids)
+    assert ids == [i.indicator_id for i in catalogue.CATALOGUES[edition]]
+    assert expected <= set(ids)
+    derived = {"@areas", "@services", "@imd_change"}
     for recipe in recipes:  # each names its files by role, all in the place configuration
-        assert recipe.roles <= set(PlaceConfig.load().files) | {"@areas", "@services"}
+        assert recipe.roles <= set(PlaceConfig.load(edition=edition).files) | derived
 
 
 def test_a_new_recipe_adds_an_indicator_end_to_end(coventry_pack, tmp_path):
@@ -73,7 +79,7 @@ def test_a_new_recipe_adds_an_indicator_end_to_end(coventry_pack, tmp_path):
     assert levels == {"small_area": 195, "neighbourhood": 42, "hub": 8, "city": 1,
                       "england_and_wales": 1}
     assert title == "Full-time students among residents aged 16-74"
-    assert built_in == len(catalogue.CATALOGUE) + 1
+    assert built_in == len(catalogue.CATALOGUES["2019"]) + 1
     compare = ComparePack(out)
     indicator = compare.indicator("students_16_74")
     city = compare.cell(compare.area("E08000026"), indicator)
@@ -108,13 +114,13 @@ def test_a_recipe_may_not_redefine_a_built_in_indicator(tmp_path):
     (tmp_path / "own.json").write_text(json.dumps(recipe))
     with pytest.raises(JsnaInputError, match="'fuel_poverty' is already defined by "
                                              "05_fuel_poverty_2020.json"):
-        load_recipes([BUILT_IN_RECIPES, tmp_path])
+        load_recipes([built_in_recipes("2019"), tmp_path])
 
 
 def build_warnings(sources, tmp_path, config=None) -> list[str]:
     before = sha256_tree(sources)
     out = tmp_path / "pack.gpkg"
-    report = build_pack(sources, out, config)
+    report = build_pack(sources, out, config or config_2019())
     assert sha256_tree(sources) == before  # sources are only ever read
     assert out.is_file()  # the build went on
     return report.warnings

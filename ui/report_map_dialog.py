@@ -6,8 +6,9 @@ from qgis.core import QgsSettings
 from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout
 
 from ..core import schema
-from ..core.catalogue import CATALOGUE
+from ..core.catalogue import CATALOGUES
 from ..core.formatting import indicator_label
+from ..core.recipes import DEFAULT_EDITION
 from ..layouts.items import ORIENTATIONS, PAPER_SIZES, Paper
 from ..layouts.report_map import ReportMap
 
@@ -62,7 +63,8 @@ def ok_cancel(dialog: QDialog) -> QDialogButtonBox:
 class ReportMapDialog(QDialog):
     """Collects a ReportMap; the plugin builds the layout and opens it in the designer."""
 
-    def __init__(self, hubs: list[str], neighbourhoods: list[tuple[str, str]], parent=None):
+    def __init__(self, hubs: list[str], neighbourhoods: list[tuple[str, str]], parent=None,
+                 edition: str = DEFAULT_EDITION):
         super().__init__(parent)
         self.setWindowTitle("JSNA Area Profiles: report map")
         self.hubs, self.neighbourhoods = hubs, neighbourhoods
@@ -71,7 +73,7 @@ class ReportMapDialog(QDialog):
         self.map.setObjectName("map")
         for text, theme in MAPS:
             self.map.addItem(text, (theme, None))
-        for ind in CATALOGUE:
+        for ind in CATALOGUES[edition]:  # the open pack's edition's indicators
             if schema.LEVEL_NEIGHBOURHOOD in ind.levels and ind.value_type != "count":
                 self.map.addItem(f"Indicator: {indicator_label(ind)}", ("indicator", ind))
         self.extent = QComboBox()

@@ -18,9 +18,10 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..core import schema
-from ..core.catalogue import CATALOGUE, IOD_DOMAINS
+from ..core.catalogue import CATALOGUES, IOD_DOMAINS
 from ..core.errors import JsnaInputError
 from ..core.formatting import indicator_label
+from ..core.recipes import DEFAULT_EDITION
 from ..layers.styles import METHODS
 from ..layers.themes import parse_breaks
 from .report_map_dialog import ERROR_STYLE
@@ -39,8 +40,9 @@ class StyleDialog(QDialog):
     are checked here, next to the field, so a mistake never closes the dialog.
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, edition: str = DEFAULT_EDITION):
         super().__init__(parent)
+        self.edition = edition  # the open pack's: its indicators are listed
         self.setWindowTitle("JSNA Area Profiles: map any indicator")
         self.resize(640, 560)
         layout = QVBoxLayout(self)
@@ -111,7 +113,8 @@ class StyleDialog(QDialog):
                            "deprivation deciles imd")
         for domain in schema.DOMAINS:
             self._add_heading(domain)
-            for item in (i for i in CATALOGUE if i.domain == domain and level in i.levels
+            for item in (i for i in CATALOGUES[self.edition] if i.domain == domain
+                         and level in i.levels
                          and i.value_type not in ("rank", "decile")):
                 label = indicator_label(item)
                 self._add_item(label.split(" · ", 1)[1], item.indicator_id, label)

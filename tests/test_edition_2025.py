@@ -1,0 +1,215 @@
+"""The 2025 edition (IoD 2025, Census 2021, 2021 small areas) and what changed since 2019:
+figures checked against the raw files and MHCLG's published local-authority summary."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, SOURCES, needs_sources
+from jsna_profiles.builder.change import change_table, imd_2019_on_2021_areas
+from jsna_profiles.core.errors import JsnaInputError
+
+pytestmark = needs_sources
+DECILE_2025 = ("Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of "
+               "LSOA")  # as File 1 spells its header
+
+
+def raw_rows(name: str) -> list[dict]:
+    with open(SOURCES / name, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def query(pack, sql: str, *params) -> list[tuple]:
+    with closing(sqlite3.connect(pack)) as db:
+        return db.execute(sql, params).fetchall()
+
+
+def city(pack, indicator_id: str) -> tuple:
+    return query(pack, "SELECT value, numerator, denominator, period FROM indicator_values "
+                       "WHERE level = 'city' AND indicator_id = ?", indicator_id)[0]
+
+
+def test_pack_holds_the_2025_edition_on_2021_small_areas(coventry_pack_2025):
+    info = dict(query(coventry_pack_2025, "SELECT key, value FROM pack_info"))
+    assert info["edition"] == "2025" and "2021 small areas" in info["edition_name"]
+    assert query(coventry_pack_2025, "SELECT COUNT(*) FROM small_areas")[0][0] == 203
+    assert query(coventry_pack_2025, "SELECT COUNT(*) FROM neighbourhoods")[0][0] == 42
+    # Coventry's MSOA codes did not change in 2021: every one keeps its HCL name
+    names = dict(query(coventry_pack_2025, "SELECT code, name FROM neighbourhoods"))
+    assert names["E02001988"] == "Central Coventry" and not [c for c, n in names.items()
+                                                             if n.startswith("Coventry ")]
+    assert "IMD 2019 on 2021 small areas: 187 unchanged, 16 split" in info.values()
+
+
+def test_imd_2025_deciles_equal_file_1(coventry_pack_2025):
+    file1 = pd.Series([int(r[DECILE_2025]) for r in raw_rows("coventry_iod2025_file1_imd.csv")])
+    packed = pd.Series([int(v) for (v,) in query(coventry_pack_2025,
+                                                  "SELECT imd_decile FROM small_areas")])
+    assert packed.value_counts().sort_index().to_dict() == \
+        file1.value_counts().sort_index().to_dict()
+    assert packed.value_counts()[1] == 36  # SOURCES.md: 36 of 203 in decile 1
+
+
+def test_share_in_most_deprived_tenth_equals_file_10(coventry_pack_2025):
+    published = float(raw_rows("coventry_iod2025_lad24_summary.csv")[0][
+        "imd_proportion_of_lso_as_in_most_deprived_10_percent_nationally"])
+    value, numerator, denominator, period = city(coventry_pack_2025, "most_deprived_10_areas")
+    assert published == 0.1773 and round(value / 100, 4) == published
+    assert (numerator, denominator, period) == (36, 203, "2025")
+
+
+def test_census_2021_city_totals_equal_the_raw_files(coventry_pack_2025):
+    ages = raw_rows("coventry_census2021_age_6_categories_lsoa21_hack25usefuldata.csv")
+    assert city(coventry_pack_2025, "population")[0] == sum(int(r["usual_residents"])
+                                                             for r in ages) == 345_316
+    health = raw_rows("coventry_census2021_ts037_general_health_lsoa21.csv")
+    _, numerator, denominator, _ = city(coventry_pack_2025, "bad_health")
+    assert numerator == sum(int(r["Bad health"]) + int(r["Very bad health"]) for r in health)
+    assert denominator == sum(int(r["Total: All usual residents"]) for r in health)
+    tenure = raw_rows("coventry_census2021_ts054_tenure_lsoa21_demographr.csv")
+    social = sum(int(r["n"]) for r in tenure if r["tenure"].startswith("Social rented"))
+    assert city(coventry_pack_2025, "tenure_social_rented")[1] == social
+    msoa = raw_rows("coventry_census2021_ts021_ethnic_group_msoa21.csv")
+    total = sum(int(r["Ethnic group: Total: All usual residents"]) for r in msoa)
+    assert city(coventry_pack_2025, "ethnic_not_white_british")[2] == total == 345_325
+
+
+def test_titles_carry_each_figures_period(coventry_pack_2025):
+    periods = dict(query(coventry_pack_2025, "SELECT indicator_id, period FROM "
+                                             "indicator_catalogue"))
+    assert periods["imd_decile"] == "2025" and periods["fuel_poverty"] == "2022"
+    assert periods["population"] == periods["bad_health"] == "2021"
+    assert periods["imd_decile_2019"] == "2019" and periods["imd_decile_change"] == "2019 to 2025"
+    sources = dict(query(coventry_pack_2025, "SELECT indicator_id, source FROM "
+                                             "indicator_catalogue"))
+    assert "Indices of Deprivation 2025" in sources["imd_decile"]
+    assert "Census 2021" in sources["bad_health"]
+
+
+# What changed ------------------------------------------------------------------------------------
+# Synthetic cases (made up for this test): 2011 areas A (rank 100), B (rank 20,000, 1,000
+# people), C (rank 30,000, 3,000 people), D (rank 5).
+RANKS = pd.Series({"A": 100.0, "B": 20_000.0, "C": 30_000.0, "D": 5.0})
+DECILES = pd.Series({"A": 1.0, "B": 7.0, "C": 10.0, "D": 1.0})
+PEOPLE = pd.Series({"A": 1500.0, "B": 1000.0, "C": 3000.0, "D": 1200.0})
+LOOKUP = pd.DataFrame({"lsoa11_code": ["A", "B", "C", "D", "D"],
+                       "lsoa21_code": ["U1", "M1", "M1", "S1", "S2"],
+                       "change_code": ["U", "M", "M", "S", "S"]})
+
+
+def test_change_for_unchanged_split_and_merged_areas():
+    before = imd_2019_on_2021_areas(RANKS, DECILES, LOOKUP, PEOPLE).set_index("code")
+    assert before.loc["U1", "imd_rank_2019"] == 100 and before.loc["U1", "change_code"] == "U"
+    assert before.loc["S1", "imd_rank_2019"] == before.loc["S2", "imd_rank_2019"] == 5
+    assert before.loc["M1", "imd_rank_2019"] == pytest.approx((20_000 + 3 * 30_000) / 4)
+    assert before.loc["M1", "imd_decile_2019"] == 9  # 27,500 is in 2019's ninth tenth
+    table = change_table(before.reset_index(), pd.Series({"U1": 9000.0, "S1": 10.0,
+                                                          "S2": 4000.0, "M1": 27_000.0}),
+                         pd.Series({"U1": 3.0, "S1": 1.0, "S2": 2.0, "M1": 8.0})).set_index("code")
+    assert table.loc["U1", "moved_out"] == 1 and table.loc["U1", "decile_change"] == 2
+    assert table.loc["S1", "moved_in"] == 0 and table.loc["S1", "moved_out"] == 0
+    assert table.loc["S2", "moved_out"] == 1 and table.loc["M1", "rank_change"] == -500
+
+
+def test_irregular_areas_are_left_out():
+    lookup = pd.concat([LOOKUP, pd.DataFrame({"lsoa11_code": ["A"], "lsoa21_code": ["X1"],
+                                              "change_code": ["X"]})])
+    before = imd_2019_on_2021_areas(RANKS, DECILES, lookup, PEOPLE).set_index("code")
+    assert pd.isna(before.loc["X1", "imd_rank_2019"]) and before.loc["X1", "change_code"] == "X"
+    with pytest.raises(JsnaInputError, match="change code 'Q'"):
+        imd_2019_on_2021_areas(RANKS, DECILES, lookup.assign(change_code="Q"), PEOPLE)
+
+
+def test_a_real_split_takes_its_parents_imd_2019(coventry_pack_2025):
+    lookup = [r for r in raw_rows("coventry_lookup_lsoa11_lsoa21_lad22.csv")
+              if r["change_code"] == "S"]
+    ranks = {r["LSOA code (2011)"]: int(r["Index of Multiple Deprivation (IMD) Rank (where 1 "
+                                        "is most deprived)"])
+             for r in raw_rows("coventry_iod2019_file2_domains.csv")}
+    packed = dict(query(coventry_pack_2025, "SELECT code, imd_rank_2019 FROM small_areas"))
+    assert len(lookup) == 16
+    for row in lookup:  # e.g. E01009572 split into two 2021 areas, each with its rank
+        assert packed[row["lsoa21_code"]] == ranks[row["lsoa11_code"]], row["lsoa21_code"]
+    moved = city(coventry_pack_2025, "moved_into_most_deprived_10")[0]
+    out = city(coventry_pack_2025, "moved_out_of_most_deprived_10")[0]
+    earlier = query(coventry_pack_2025, "SELECT numerator FROM indicator_trends WHERE "
+                                        "level = 'city' AND indicator_id = "
+                                        "'most_deprived_10_areas'")[0][0]
+    assert earlier == 28  # of 195 (2011 areas) in IMD 2019's most deprived tenth
+    assert (moved, out) == (9, 3)
+
+
+def test_trends_compare_like_with_like(coventry_pack_2025):
+    from jsna_profiles.core.compare import ComparePack
+
+    compare = ComparePack(coventry_pack_2025)
+    ids = {i.indicator_id for i in compare.trend_indicators()}
+    assert {"ethnic_not_white_british", "tenure_social_rented", "bad_health"} <= ids
+    assert not ids & {"disabled", "cannot_speak_english_well"}  # not comparable with 2011
+    points = compare.trend("Harmony", compare.indicator("ethnic_not_white_british"))
+    assert [p.period for p in points] == ["2011", "2021"]
+    assert all(p.lower < p.value < p.upper for p in points)
+    info = dict(query(coventry_pack_2025, "SELECT key, value FROM pack_info"))
+    assert any("Not compared with 2011: disability" in v for v in info.values())
+
+
+def test_a_2011_table_is_refused_by_a_2025_pack(coventry_pack_2025, coventry_pack, tmp_path):
+    from jsna_profiles.builder.add_indicator import match_codes
+
+    old = tmp_path / "old.csv"
+    old.write_text("code,value\nE01009572,1\nE01009522,2\n")
+    with pytest.raises(JsnaInputError, match=r"E01009572 is an LSOA 2011 code .* E01034735, "
+                                             r"for one.*2025 edition.*LSOA \(2011\) to LSOA"):
+        match_codes(pd.Series(["E01009572", "E01009522"]), coventry_pack_2025, old.name)
+    with pytest.raises(JsnaInputError, match="E01034735 is an LSOA 2021 code; this pack is of "
+                                             "the 2019 edition"):
+        match_codes(pd.Series(["E01034735"]), coventry_pack, old.name)
+    # a 2021 table of unchanged and new codes together is simply 2021's
+    assert match_codes(pd.Series(["E01009522", "E01034735"]), coventry_pack_2025,
+                       old.name).matched == 2
+
+
+# In QGIS -----------------------------------------------------------------------------------------
+def test_the_2025_pack_opens_styles_and_prints_what_changed(coventry_pack_2025, project,
+                                                            tmp_path):
+    from qgis.core import QgsLayoutItemLabel
+
+    from jsna_profiles.core.compare import ComparePack
+    from jsna_profiles.layers.pack import open_pack
+    from jsna_profiles.layers.themes import apply_theme, available_themes
+    from jsna_profiles.layouts.profile import profile_layout
+
+    pack = open_pack(coventry_pack_2025, project)
+    themes = available_themes(pack)
+    assert {"deprivation", "fuel_poverty", "crime", "deprivation_change",
+            "population_density", "gp_access"} <= set(themes)
+    assert "air_quality" not in themes  # IoD 2025's File 8 has no air-quality indicator
+    titles = {theme: apply_theme(pack, theme) for theme in themes}
+    assert "decile (1 = most deprived 10% in England), 2025 · MHCLG" in titles["deprivation"]
+    assert "(2022) · DESNZ" in titles["fuel_poverty"]
+    labels = [r.label() for r in pack.layer("small_areas").renderer().ranges()]
+    assert labels == ["2 or more deciles more deprived (11)", "1 decile more deprived (53)",
+                      "Same decile (102)", "1 decile less deprived (29)",
+                      "2 or more deciles less deprived (8)"]  # the last theme applied
+    layout = profile_layout(project, pack, ComparePack(coventry_pack_2025), "Harmony")
+    texts = [i.text() for i in layout.items() if isinstance(i, QgsLayoutItemLabel)]
+    assert "Harmony Family Hub reach area: change in deprivation since 2019" in texts
+    assert "5. What has changed since 2011 and 2019" in texts
+    assert "Harmony Family Hub reach area: crime (IoD 2025)" in texts
+    pdf = tmp_path / "harmony.pdf"  # printed as a user prints it, from the command line
+    subprocess.run([sys.executable, str(ROOT / "bin" / "jsna"), "profile", "--pack",
+                    str(coventry_pack_2025), "--hub", "Harmony", "--out", str(pdf), "--dpi",
+                    "72"], check=True, capture_output=True)
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout.split("\f")
+    fuel = next(p for p in pages if "Harmony Family Hub reach area: fuel poverty" in p)
+    # each printed legend keeps its own map's classes, though later maps restyled the layer
+    # and the user's style was put back before the export (the deciles' "least deprived")
+    assert "Coventry average 22.2%" in fuel and "least deprived" not in fuel
