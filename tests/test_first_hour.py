@@ -22,7 +22,7 @@ from qgis.PyQt.QtGui import QColor, QImage
 
 from conftest import ENGLAND
 from jsna_profiles.core import schema
-from jsna_profiles.core.catalogue import CATALOGUES
+from jsna_profiles.core.catalogue import CATALOGUES, lookup
 from jsna_profiles.core.formatting import format_value, indicator_label
 from jsna_profiles.layers.pack import APPROXIMATE_MEANING, open_pack
 from jsna_profiles.layers.themes import THEME_FIELDS, apply_theme, layer_name
@@ -76,7 +76,8 @@ def test_short_layer_names_and_what_they_are_in_metadata(pack):
     assert layer.metadata().title() == title and "(2020) · BEIS" in title
     assert "Open Government Licence" in layer.metadata().abstract()
     for theme, field in THEME_FIELDS.items():  # every theme's name fits the layers panel
-        assert len(layer_name(theme, BY_ID[field])) <= 30, theme
+        indicator = lookup(field, "2019") or lookup(field, "2025")
+        assert len(layer_name(theme, indicator)) <= 30, theme
 
 
 def test_open_message_is_one_line_with_details(plugin, qgis_iface, coventry_pack):
@@ -198,7 +199,7 @@ def style_dialog(qgis_app):
     from jsna_profiles.ui.style_dialog import StyleDialog
 
     QgsSettings().remove("jsna_area_profiles")
-    yield StyleDialog
+    yield lambda parent=None: StyleDialog(parent, edition="2019")  # the fixture pack's edition
     QgsSettings().remove("jsna_area_profiles")
 
 

@@ -305,7 +305,8 @@ def test_dialogs_turn_choices_into_requests(qgis_app):
     from jsna_profiles.ui.hub_export_dialog import HubExportDialog
     from jsna_profiles.ui.report_map_dialog import ReportMapDialog
 
-    dialog = ReportMapDialog(["Harmony", "Mosaic"], [("E02001981", "Hillfields")])
+    dialog = ReportMapDialog(["Harmony", "Mosaic"], [("E02001981", "Hillfields")],
+                             edition="2019")
     dialog.extent.setCurrentIndex(dialog.extent.findData("neighbourhood"))
     assert [dialog.area.itemText(i) for i in range(dialog.area.count())] == ["Hillfields"]
     dialog.map.setCurrentIndex(dialog.map.findText("Indicator: Prospects · Income deprivation "
