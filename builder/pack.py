@@ -51,21 +51,14 @@ def _geography_2021(sources: Path, config: PlaceConfig, report: BuildReport) -> 
     """LSOA 2021 areas of the authority (ONS LSOA11->LSOA21->LAD22 lookup), each in the MSOA
     2021 whose name its own name starts with ("Coventry 014A" is in "Coventry 014"): the ONS
     names small areas that way, and no OA21 lookup is published in the mirror."""
-    path = source_path(sources, config, "lsoa_lookup")
-    lookup = read_table(path, ["lsoa21_code", "lsoa21_name", "ltla22_code"], "lsoa11_code",
-                        ("lsoa21_code",))
-    lookup = lookup[lookup["ltla22_code"].str.strip() == config.la_code]
-    if lookup.empty:
-        raise JsnaInputError(f"{path.name}: no rows for local authority {config.la_code}")
+    lookup, _ = _authority_rows(sources, config, "lsoa_lookup", "lsoa")
     pairs = lookup[["lsoa21_code", "lsoa21_name"]].drop_duplicates("lsoa21_code")
-    msoa_path = source_path(sources, config, "msoa_lookup")
-    msoas = read_table(msoa_path, ["msoa21_code", "msoa21_name", "ltla22_code"], "msoa11_code",
-                       ("msoa21_code",))
-    msoas = msoas[msoas["ltla22_code"].str.strip() == config.la_code]
-    by_name = msoas.drop_duplicates("msoa21_code").set_index(
-        msoas.drop_duplicates("msoa21_code")["msoa21_name"].str.strip())["msoa21_code"]
+    msoas, msoa_path = _authority_rows(sources, config, "msoa_lookup", "msoa")
+    msoas = msoas.drop_duplicates("msoa21_code")
+    by_name = msoas.set_index(msoas["msoa21_name"].str.strip())
     parent = pairs["lsoa21_name"].str.strip().str[:-1].str.strip()
-    pairs = pairs.assign(neighbourhood_code=parent.map(by_name))
+    pairs = pairs.assign(neighbourhood_code=parent.map(by_name["msoa21_code"]),
+                         neighbourhood_ons_name=parent.map(by_name["msoa21_name"]))
     orphans = pairs[pairs["neighbourhood_code"].isna()]
     if len(orphans):
         raise JsnaInputError(f"{msoa_path.name}: no MSOA 2021 named "
@@ -80,8 +73,20 @@ def _geography_2021(sources: Path, config: PlaceConfig, report: BuildReport) -> 
     report_unmatched(bounds["lsoa21_code"], set(pairs["lsoa21_code"]), path, report)
     areas = bounds[["lsoa21_code", "geometry"]].merge(pairs, on="lsoa21_code")
     areas = areas.rename(columns={"lsoa21_code": "code", "lsoa21_name": "name"})
-    return areas[["code", "geometry", "name", "neighbourhood_code"]].sort_values(
-        "code").reset_index(drop=True)
+    return areas[["code", "geometry", "name", "neighbourhood_code",
+                  "neighbourhood_ons_name"]].sort_values("code").reset_index(drop=True)
+
+
+def _authority_rows(sources: Path, config: PlaceConfig, role: str,
+                    kind: str) -> tuple[pd.DataFrame, Path]:
+    """The authority's rows of an ONS 2011 -> 2021 lookup (``kind`` lsoa or msoa; LAD 2022)."""
+    path = source_path(sources, config, role)
+    frame = read_table(path, [f"{kind}21_code", f"{kind}21_name", "ltla22_code"],
+                       f"{kind}11_code", (f"{kind}21_code",))
+    frame = frame[frame["ltla22_code"].str.strip() == config.la_code]
+    if frame.empty:
+        raise JsnaInputError(f"{path.name}: no rows for local authority {config.la_code}")
+    return frame, path
 
 
 def _geography_2011(sources: Path, config: PlaceConfig, report: BuildReport) -> gpd.GeoDataFrame:
@@ -121,17 +126,15 @@ def _neighbourhood_names(sources: Path, config: PlaceConfig, codes: set,
     if ons_names is None:
         report_unmatched(names["msoa11cd"], codes, path, report)
     names = names.set_index("msoa11cd").reindex(sorted(codes))
+    fallback, what = names.index.to_series(), "the code"
     if ons_names is not None:
-        names["msoa11nm"] = ons_names.reindex(names.index).values
+        names["msoa11nm"] = fallback = ons_names.reindex(names.index)
+        what = "the ONS name"
     unnamed = names["msoa11hclnm"].isna() | (names["msoa11hclnm"].fillna("").str.strip() == "")
-    fallback = names["msoa11nm"].where(names["msoa11nm"].fillna("").str.strip() != "",
-                                       names.index.to_series())
     if unnamed.any():
-        what = "the ONS name" if ons_names is not None else "the code"
         report.warn(f"{path.name}: no House of Commons Library name for "
                     f"{', '.join(names.index[unnamed][:5])}; {what} is used as the name")
-    hcl = names["msoa11hclnm"].where(~unnamed, fallback if ons_names is not None
-                                     else names.index.to_series())
+    hcl = names["msoa11hclnm"].where(~unnamed, fallback)
     return pd.DataFrame({"code": names.index, "name": hcl.values,
                          "ons_name": names["msoa11nm"].fillna("").values})
 
@@ -465,8 +468,9 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
         step(50, "England's figures from the national files")
         values = _with_england(values, Path(england), by_id, report)
 
-    names = _neighbourhood_names(sources, config, msoas, report, _msoa_2021_names(
-        sources, config) if config.edition == "2025" else None)
+    ons_names = areas.drop_duplicates("neighbourhood_code").set_index("neighbourhood_code")[
+        "neighbourhood_ons_name"] if "neighbourhood_ons_name" in areas else None
+    names = _neighbourhood_names(sources, config, msoas, report, ons_names)
     areas = areas.merge(names[["code", "name"]].rename(
         columns={"code": "neighbourhood_code", "name": "neighbourhood_name"}),
         on="neighbourhood_code")
@@ -587,12 +591,6 @@ def _hub_layer(areas: gpd.GeoDataFrame, nb: gpd.GeoDataFrame, sources: Path,
     layer = layer.merge(details, on="name", how="left")
     return layer[["code", "name", "quadrant", "address", "postcode", "neighbourhoods",
                   "approximate_members", "membership_note", "geometry"]].sort_values("name")
-
-
-def _msoa_2021_names(sources: Path, config: PlaceConfig) -> pd.Series:
-    path = source_path(sources, config, "msoa_lookup")
-    frame = read_table(path, ["msoa21_code", "msoa21_name"], "msoa11_code", ("msoa21_code",))
-    return frame.drop_duplicates("msoa21_code").set_index("msoa21_code")["msoa21_name"]
 
 
 def _pack_info(config: PlaceConfig, sources: Path, lookup: Path, grids: list[str],

@@ -109,7 +109,7 @@ _BUILT_IN: dict[str, dict[str, Indicator]] = {
 _PACK_OWN: dict[str, Indicator] = {}  # indicators users added to their packs
 
 
-def lookup(indicator_id: str, edition: str = recipes.DEFAULT_EDITION) -> Indicator | None:
+def lookup(indicator_id: str, edition: str) -> Indicator | None:
     """An indicator as an edition's pack defines it: built-in, or added by a user."""
     return _BUILT_IN[edition].get(indicator_id) or _PACK_OWN.get(indicator_id)
 

@@ -75,7 +75,7 @@ def short_title(indicator: Indicator) -> str:
 
 def layer_name(theme: str, indicator: Indicator) -> str:
     """A name short enough for the layers panel: "Fuel poverty 2020"."""
-    heading = LAYER_NAMES.get(theme) or THEME_HEADING.get(theme, "").split(" (")[0]
+    heading = LAYER_NAMES.get(theme) or THEME_HEADING.get(theme, "")
     if theme == "deprivation" and not indicator.indicator_id.startswith("imd"):
         heading = ""
     text = heading[:1].upper() + heading[1:] if heading else short_title(indicator)
