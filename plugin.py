@@ -57,8 +57,10 @@ class JsnaProfilesPlugin:
         self.menu = self._top_level_menu()
         self._add("open_pack", "Open data pack…", self.open_pack_dialog)
         self.menu.addSeparator()
-        self._add("deprivation", "Map deprivation (IMD 2019 deciles)",
+        self._add("deprivation", "Map deprivation (IMD deciles)",
                   lambda: self.apply_theme("deprivation"))
+        self._add("deprivation_change", "Map change in deprivation since 2019",
+                  lambda: self.apply_theme("deprivation_change"))
         self._add("fuel_poverty", "Map fuel poverty", lambda: self.apply_theme("fuel_poverty"))
         self._add("air_quality", "Map air quality", lambda: self.apply_theme("air_quality"))
         self._add("indicator", "Map any indicator…", self.style_dialog)
@@ -338,7 +340,7 @@ class JsnaProfilesPlugin:
 
         pack = self._require_pack()  # run as an action: _guarded shows the message
         dialog = HubExportDialog(kind, self._hub_names(), pack.contents.place,
-                                 self.iface.mainWindow())
+                                 self.iface.mainWindow(), pack.contents.edition)
         if not dialog.exec():
             return
         chosen = dialog.choice()

@@ -9,17 +9,21 @@ import pandas as pd
 
 from ..core import schema
 from ..core.errors import JsnaInputError
-from .sources import LAST_LSOA_2011_CODE, LSOA_CODE, read_table
+from .sources import LAST_LSOA_2011_CODE, LSOA_CODE, BuildReport, read_table
 
 LOOKUP_COLUMNS = ["hub", "basis"]
 
 
-def assign_hubs(lookup_path: Path, small_areas: pd.DataFrame) -> pd.DataFrame:
+def assign_hubs(lookup_path: Path, small_areas: pd.DataFrame,
+                successors: pd.DataFrame | None = None,
+                report: BuildReport | None = None) -> pd.DataFrame:
     """Return hub and basis per small area; ``small_areas`` has code and neighbourhood_code.
 
     Lookup rows may name a small area (LSOA code) or a neighbourhood (its code as the pack
     has it: an MSOA code, or in national packs the MSOA name); a small-area row wins over its
     neighbourhood's row. An area named twice, or a code outside the place, is an error.
+    ``successors`` (old_code, new_code, change_code): a 2011 code the pack does not have is
+    replaced by its 2021 areas, each split and merge told to ``report``.
     """
     if not Path(lookup_path).is_file():
         raise JsnaInputError(f"Missing hub lookup file: {lookup_path}")
@@ -28,6 +32,10 @@ def assign_hubs(lookup_path: Path, small_areas: pd.DataFrame) -> pd.DataFrame:
     blank = lookup[lookup["hub"] == ""]
     if len(blank):
         raise JsnaInputError(f"{Path(lookup_path).name}: {blank['area_code'].iloc[0]} has no hub")
+    if successors is not None:
+        known = set(small_areas["code"]) | set(small_areas["neighbourhood_code"])
+        lookup = converted(lookup, known, successors, report or BuildReport(),
+                           Path(lookup_path).name)
     is_lsoa = lookup["area_code"].isin(set(small_areas["code"]))
     is_msoa = lookup["area_code"].isin(set(small_areas["neighbourhood_code"]))
     strange = lookup[~(is_lsoa | is_msoa)]
@@ -50,6 +58,43 @@ def assign_hubs(lookup_path: Path, small_areas: pd.DataFrame) -> pd.DataFrame:
     result["hub"] = result["hub"].fillna(schema.NOT_ASSIGNED)
     result["hub_basis"] = result["hub_basis"].fillna("no official lookup loaded")
     return result.reset_index()
+
+
+CHANGES = {"S": "split", "M": "merged", "X": "changed irregularly", "C": "recoded"}
+
+
+def converted(lookup: pd.DataFrame, known: set, successors: pd.DataFrame, report: BuildReport,
+              name: str) -> pd.DataFrame:
+    """Lookup rows naming 2011 areas the pack does not have, replaced by rows for their 2021
+    successors (ONS lookups). A 2021 area merged from parents of different hubs goes to the
+    first parent's hub in the lookup's order, and the report says so."""
+    old = lookup[~lookup["area_code"].isin(known)
+                 & lookup["area_code"].isin(set(successors["old_code"]))]
+    if old.empty:
+        return lookup
+    rows = old.merge(successors, left_on="area_code", right_on="old_code")
+    rows = rows[rows["new_code"].isin(known)]
+    for code, part in rows.groupby("area_code", sort=True):
+        kind = part["change_code"].iloc[0]
+        if kind != "U":
+            report.warn(f"{name}: {code} (2011) was {CHANGES.get(kind, kind)} into "
+                        f"{', '.join(sorted(part['new_code']))} (2021), given "
+                        f"{part['hub'].iloc[0]}")
+    for code, part in rows.groupby("new_code", sort=True):
+        if part["hub"].nunique() > 1:
+            report.warn(f"{name}: {code} (2021) was merged from {', '.join(part['area_code'])}, "
+                        f"which the lookup gives to {', '.join(part['hub'])}; it goes to "
+                        f"{part['hub'].iloc[0]}")
+    rows = rows.drop_duplicates("new_code")
+    new = pd.DataFrame({"area_code": rows["new_code"], "hub": rows["hub"],
+                        "basis": rows["basis"] + " (converted from 2011 code "
+                        + rows["area_code"] + " through the ONS lookup)"})
+    kept = lookup[~lookup["area_code"].isin(set(old["area_code"]))]
+    clash = sorted(set(new["area_code"]) & set(kept["area_code"]))
+    if clash:
+        raise JsnaInputError(f"{name}: {clash[0]} is named by its own row and, through the ONS "
+                             "lookup, by a 2011 code's row; keep one")
+    return pd.concat([kept, new], ignore_index=True)
 
 
 def approximate(basis: pd.Series) -> pd.Series:

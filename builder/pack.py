@@ -79,14 +79,29 @@ def _geography_2021(sources: Path, config: PlaceConfig, report: BuildReport) -> 
 
 def _authority_rows(sources: Path, config: PlaceConfig, role: str,
                     kind: str) -> tuple[pd.DataFrame, Path]:
-    """The authority's rows of an ONS 2011 -> 2021 lookup (``kind`` lsoa or msoa; LAD 2022)."""
+    """The authority's rows of an ONS 2011 -> 2021 lookup (``kind`` lsoa or msoa; LAD 2022);
+    the LSOA one says how each area changed (change_code, the ONS CHGIND)."""
     path = source_path(sources, config, role)
-    frame = read_table(path, [f"{kind}21_code", f"{kind}21_name", "ltla22_code"],
+    needed = [f"{kind}21_code", f"{kind}21_name", "ltla22_code"]
+    frame = read_table(path, needed + (["change_code"] if kind == "lsoa" else []),
                        f"{kind}11_code", (f"{kind}21_code",))
     frame = frame[frame["ltla22_code"].str.strip() == config.la_code]
     if frame.empty:
         raise JsnaInputError(f"{path.name}: no rows for local authority {config.la_code}")
     return frame, path
+
+
+def _successors(sources: Path, config: PlaceConfig) -> pd.DataFrame:
+    """2011 LSOA and MSOA codes with their 2021 areas (old_code, new_code, change_code), from
+    the ONS lookups, for hub lookups written for 2011 areas."""
+    lsoas, _ = _authority_rows(sources, config, "lsoa_lookup", "lsoa")
+    msoas, _ = _authority_rows(sources, config, "msoa_lookup", "msoa")
+    msoa_change = (msoas["msoa11_code"] != msoas["msoa21_code"]).map({True: "C", False: "U"})
+    return pd.concat([
+        pd.DataFrame({"old_code": lsoas["lsoa11_code"], "new_code": lsoas["lsoa21_code"],
+                      "change_code": lsoas["change_code"]}),
+        pd.DataFrame({"old_code": msoas["msoa11_code"], "new_code": msoas["msoa21_code"],
+                      "change_code": msoa_change})], ignore_index=True)
 
 
 def _geography_2011(sources: Path, config: PlaceConfig, report: BuildReport) -> gpd.GeoDataFrame:
@@ -150,8 +165,7 @@ def _imd_change(sources: Path, config: PlaceConfig, codes: set,
     beside IMD 2025 (builder.change)."""
     from . import change
 
-    path = source_path(sources, config, "lsoa_lookup")
-    lookup = read_table(path, ["lsoa21_code", "change_code"], "lsoa11_code", ("lsoa21_code",))
+    lookup, _ = _authority_rows(sources, config, "lsoa_lookup", "lsoa")
     lookup = lookup[lookup["lsoa21_code"].isin(codes)]
     path = source_path(sources, config, "iod2019_domains")
     domains = read_table(path, [IMD_2019_RANK, IMD_2019_DECILE], IOD_CODE).set_index(
@@ -427,7 +441,8 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     step(2, "Reading boundaries and the area lookup")
     areas = _geography(sources, config, report)
     lsoas, msoas = set(areas["code"]), set(areas["neighbourhood_code"])
-    membership = hubs.assign_hubs(hub_lookup or config.hub_lookup, areas)
+    successors = _successors(sources, config) if config.edition == "2025" else None
+    membership = hubs.assign_hubs(hub_lookup or config.hub_lookup, areas, successors, report)
     postcodes = services.place_postcodes(sources, config)
     areas = hubs.fill_nearest(areas.merge(membership, on="code"),
                               _hub_points(sources, config, postcodes, report))

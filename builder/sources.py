@@ -143,8 +143,9 @@ def read_table(path: Path, columns: list[str], code_column: str,
     frame[code_column] = frame[code_column].str.strip()
     duplicated = frame[code_column][frame.duplicated([code_column, *unique_by])]
     if len(duplicated):
+        same = f" with the same {', '.join(unique_by)}" if unique_by else ""
         raise JsnaInputError(f"{path.name}: code {duplicated.iloc[0]} appears more than once "
-                             f"in column '{code_column}'")
+                             f"in column '{code_column}'{same}")
     return frame
 
 

@@ -26,8 +26,10 @@ SMALL_AREA_STYLES = (  # (style name, theme, options, the field it needs)
     ("No qualifications", "no_qualifications", {}, "no_qualifications"),
     ("Limiting long-term illness", "long_term_illness", {}, "limiting_long_term_illness"),
     ("Distance to a GP practice", "gp_access", {}, "gp_distance"),
-    ("Crime (IoD 2019 decile)", "crime", {}, "crime_decile"),
-    ("Deprivation (IMD 2019 decile)", "deprivation", {}, "imd_decile"),
+    ("Crime (IoD {edition} decile)", "crime", {}, "crime_decile"),
+    ("Change in deprivation since 2019 (IMD decile steps)", "deprivation_change", {},
+     "imd_decile_change"),
+    ("Deprivation (IMD {edition} decile)", "deprivation", {}, "imd_decile"),
 )
 
 
@@ -74,7 +76,8 @@ def save_default_styles(pack_path: Path) -> None:
             if small_areas.fields().indexFromName(field) < 0:
                 continue  # e.g. a pack with no fuel poverty figures
             title = apply_theme(pack, theme, **options)
-            _save(small_areas, name, title, name == SMALL_AREA_STYLES[-1][0])
+            _save(small_areas, name.format(edition=pack.contents.edition), title,
+                  name == SMALL_AREA_STYLES[-1][0])
     finally:
         project.clear()  # a project left holding layers crashes QGIS at exit
 

@@ -11,6 +11,7 @@ from qgis.core import QgsMapLayerStyle
 from ..core import schema
 from ..core.catalogue import Indicator, lookup
 from ..core.errors import JsnaInputError
+from ..core.recipes import EDITIONS
 from . import styles
 from .pack import LoadedPack
 
@@ -113,6 +114,9 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
         raise JsnaInputError(f"Unknown map theme '{theme}' (choose from {', '.join(THEMES)})")
     if level not in (schema.LEVEL_SMALL_AREA, schema.LEVEL_NEIGHBOURHOOD):
         raise JsnaInputError("Choropleths are drawn for small areas or neighbourhoods")
+    if level == schema.LEVEL_SMALL_AREA and theme in THEME_FIELDS and \
+            theme not in available_themes(pack):
+        raise JsnaInputError(_not_in_pack(pack, theme))
     layer = pack.layer(schema.LEVEL_LAYERS[level])
     method = options.get("method", "quantile")
     if "breaks_text" in options:
@@ -150,6 +154,16 @@ def apply_theme(pack: LoadedPack, theme: str, level: str = schema.LEVEL_SMALL_AR
         _describe_theme(layer, indicator, title)
     layer.triggerRepaint()
     return title
+
+
+def _not_in_pack(pack: LoadedPack, theme: str) -> str:
+    """Why a theme cannot be drawn from this pack, and which edition's pack can draw it."""
+    edition = pack.contents.edition
+    text = (f"The {pack.contents.place} pack ({edition} edition) has no figures for the "
+            f"{theme_heading(theme, edition)} map")
+    other = [e for e in EDITIONS if e != edition and known_in(theme, {}, e)]
+    return text + (f"; a {other[0]}-edition pack has them (jsna build-pack --edition "
+                   f"{other[0]})" if other else "")
 
 
 def parse_breaks(text: str) -> list[float]:

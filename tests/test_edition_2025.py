@@ -191,6 +191,9 @@ def test_the_2025_pack_opens_styles_and_prints_what_changed(coventry_pack_2025, 
     assert {"deprivation", "fuel_poverty", "crime", "deprivation_change",
             "population_density", "gp_access"} <= set(themes)
     assert "air_quality" not in themes  # IoD 2025's File 8 has no air-quality indicator
+    with pytest.raises(JsnaInputError, match=r"The Coventry pack \(2025 edition\) has no figures "
+                       r"for the air quality map; a 2019-edition pack has them"):
+        apply_theme(pack, "air_quality")
     titles = {theme: apply_theme(pack, theme) for theme in themes}
     assert "decile (1 = most deprived 10% in England), 2025 · MHCLG" in titles["deprivation"]
     assert "(2022) · DESNZ" in titles["fuel_poverty"]
@@ -213,3 +216,40 @@ def test_the_2025_pack_opens_styles_and_prints_what_changed(coventry_pack_2025, 
     # each printed legend keeps its own map's classes, though later maps restyled the layer
     # and the user's style was put back before the export (the deciles' "least deprived")
     assert "Coventry average 22.2%" in fuel and "least deprived" not in fuel
+
+
+def test_2011_codes_in_a_hub_lookup_and_a_recoded_msoa(sources_copy, tmp_path):
+    """Synthetic change (made up for this test): MSOA E02001988 gets a new 2021 code,
+    E02006999. A hub lookup written for 2011 areas still places its areas, and says how."""
+    from jsna_profiles.builder.pack import build_pack
+    from jsna_profiles.builder.sources import PlaceConfig
+
+    msoas = sources_copy / "coventry_lookup_msoa11_msoa21_lad22.csv"
+    msoas.write_text(msoas.read_text().replace(",E02001988,Coventry,E08", ",E02006999,Coventry,E08"))
+    lookup = tmp_path / "hubs_2011.csv"
+    lookup.write_text('area_code,hub,basis\nE02001988,Harmony,"exact: the JSNA"\n'
+                      'E01009572,Mosaic,"exact: council list"\n')
+    out = tmp_path / "pack.gpkg"
+    report = build_pack(sources_copy, out, PlaceConfig.load(edition="2025"), hub_lookup=lookup)
+    warnings = "\n".join(report.warnings)
+    assert "E01009572 (2011) was split into E01034735, E01034736 (2021), given Mosaic" in warnings
+    assert "E02001988 (2011) was recoded into E02006999 (2021), given Harmony" in warnings
+    assert "no House of Commons Library name for E02006999; the ONS name is used" in warnings
+    name, hub = query(out, "SELECT name, hub FROM neighbourhoods WHERE code = 'E02006999'")[0]
+    assert (name, hub) == ("Coventry 031", "Harmony")  # its ONS name
+    hubs = dict(query(out, "SELECT code, hub FROM small_areas WHERE code IN "
+                           "('E01034735', 'E01034736')"))
+    assert hubs == {"E01034735": "Mosaic", "E01034736": "Mosaic"}
+    earlier = query(out, "SELECT COUNT(*) FROM indicator_trends WHERE area_code = 'E02006999'")
+    assert earlier[0][0] > 0  # the 2011 figures follow the one-to-one recode
+
+
+def test_each_edition_offers_the_maps_it_can_draw(qgis_app):
+    from jsna_profiles.ui.report_map_dialog import offered_maps
+
+    maps = {edition: {theme: text for text, theme in offered_maps(edition)}
+            for edition in ("2025", "2019")}
+    assert maps["2025"]["deprivation"] == "Deprivation (IMD 2025 deciles)"
+    assert "deprivation_change" in maps["2025"] and "air_quality" not in maps["2025"]
+    assert maps["2019"]["crime"] == "Crime (IoD 2019 domain deciles)"
+    assert "air_quality" in maps["2019"] and "deprivation_change" not in maps["2019"]

@@ -6,10 +6,11 @@ from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDialog, QFormLayout, QLabel
 
 from ..core.compare import ALL_HUBS
+from ..core.recipes import DEFAULT_EDITION
 from .report_map_dialog import (
     ERROR_STYLE,
-    MAPS,
     background_checkbox,
+    offered_maps,
     ok_cancel,
     paper_combo,
     remember_hub,
@@ -24,7 +25,8 @@ class HubExportDialog(QDialog):
     The hub starts as the one last chosen in any of the plugin's dialogs; a missing output
     path is said beside the field, and the dialog stays open."""
 
-    def __init__(self, kind: str, hubs: list[str], place: str, parent=None):
+    def __init__(self, kind: str, hubs: list[str], place: str, parent=None,
+                 edition: str = DEFAULT_EDITION):
         super().__init__(parent)
         self.kind = kind
         self.setWindowTitle("JSNA Area Profiles: " + ("atlas of neighbourhoods" if kind == "atlas"
@@ -48,7 +50,7 @@ class HubExportDialog(QDialog):
         self.per_neighbourhood = QCheckBox("One PDF per neighbourhood, named after it")
         self.background = background_checkbox()
         if kind == "atlas":
-            for text, theme in MAPS:
+            for text, theme in offered_maps(edition):
                 self.map.addItem(text, theme)
             form.addRow("Map", self.map)
             form.addRow("Paper", self.paper)

@@ -6,23 +6,36 @@ from qgis.core import QgsSettings
 from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout
 
 from ..core import schema
-from ..core.catalogue import CATALOGUES
+from ..core.catalogue import CATALOGUES, lookup
 from ..core.formatting import indicator_label
 from ..core.recipes import DEFAULT_EDITION
 from ..layouts.items import ORIENTATIONS, PAPER_SIZES, Paper
 from ..layouts.report_map import ReportMap
 
-MAPS = (("Deprivation (IMD 2019 deciles)", "deprivation"), ("Fuel poverty", "fuel_poverty"),
-        ("Air quality (IoD 2019 indicator)", "air_quality"),
+# Each offered where the open pack's edition has its indicator for small areas.
+MAPS = (("Deprivation (IMD {edition} deciles)", "deprivation"),
+        ("Change in deprivation since 2019 (IMD decile steps)", "deprivation_change"),
+        ("Fuel poverty", "fuel_poverty"),
+        ("Air quality (IoD {edition} indicator)", "air_quality"),
         ("Population density (residents per hectare)", "population_density"),
         ("Ethnic groups other than White British", "ethnicity"),
         ("No qualifications", "no_qualifications"),
         ("Limiting long-term illness", "long_term_illness"),
         ("Access to GP practices (with practices and pharmacies)", "gp_access"),
-        ("Crime (IoD 2019 domain deciles)", "crime"))
+        ("Crime (IoD {edition} domain deciles)", "crime"))
 EXTENT_LABELS = {"hub": "A hub", "neighbourhood": "A neighbourhood", "city": "The whole city"}
 HUB_SETTING = "jsna_area_profiles/hub"
 ERROR_STYLE = "color: #b00020"
+
+
+def offered_maps(edition: str) -> list[tuple[str, str]]:
+    """(menu text, theme) of the maps a pack of this edition can draw for small areas."""
+    offered = []
+    for text, theme in MAPS:
+        indicator = lookup(schema.MAP_THEME_FIELDS[theme], edition)
+        if indicator is not None and schema.LEVEL_SMALL_AREA in indicator.levels:
+            offered.append((text.format(edition=edition), theme))
+    return offered
 
 
 def remembered_hub(hubs: list[str]) -> str | None:
@@ -71,7 +84,7 @@ class ReportMapDialog(QDialog):
         form = QFormLayout(self)
         self.map = QComboBox()
         self.map.setObjectName("map")
-        for text, theme in MAPS:
+        for text, theme in offered_maps(edition):
             self.map.addItem(text, (theme, None))
         for ind in CATALOGUES[edition]:  # the open pack's edition's indicators
             if schema.LEVEL_NEIGHBOURHOOD in ind.levels and ind.value_type != "count":

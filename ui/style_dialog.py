@@ -109,7 +109,7 @@ class StyleDialog(QDialog):
         chosen = self.indicator_id
         self.indicators.clear()
         if level == schema.LEVEL_SMALL_AREA:
-            self._add_item("Deprivation deciles (IMD 2019 or a domain)", DEPRIVATION,
+            self._add_item(f"Deprivation deciles (IMD {self.edition} or a domain)", DEPRIVATION,
                            "deprivation deciles imd")
         for domain in schema.DOMAINS:
             self._add_heading(domain)
