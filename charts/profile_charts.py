@@ -270,6 +270,8 @@ class TrendChart:
         for period in periods:
             painter.drawText(QRectF(x_of(period) - 60, bottom + 2, 120, 16),
                              Qt.AlignmentFlag.AlignHCenter, period)
+        values = {dashed: {p.period: p.value for p in points}
+                  for points, dashed in ((self.reference, True), (self.points, False))}
         for points, colour, dashed in ((self.reference, CITY_COLOUR, True),
                                        (self.points, AREA_COLOUR, False)):
             shown = [p for p in points if not math.isnan(p.value)]
@@ -290,8 +292,10 @@ class TrendChart:
                 painter.setBrush(QColor("white") if dashed else colour)
                 painter.drawEllipse(centre, 4, 4)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.setPen(colour)
-                painter.drawText(QRectF(centre.x() + 7, centre.y() - 16 if dashed else
+                painter.setPen(colour)  # each value on the side away from the other line
+                other = values[not dashed].get(p.period, float("nan"))
+                above = p.value >= other if not math.isnan(other) else not dashed
+                painter.drawText(QRectF(centre.x() + 7, centre.y() - 17 if above else
                                         centre.y() + 1, 80, 16), Qt.AlignmentFlag.AlignLeft,
                                  format_value(self.indicator, p.value))
         painter.setPen(QColor("#404040"))
