@@ -18,6 +18,7 @@ from .pack import open_pack
 from .themes import apply_theme
 
 # (style name, theme, options); the last one is the default style of the small-area layer.
+# A GeoPackage's layer_styles table holds names of up to 30 characters.
 SMALL_AREA_STYLES = (  # (style name, theme, options, the field it needs)
     ("Fuel poverty", "fuel_poverty", {}, "fuel_poverty"),
     ("Air quality", "air_quality", {}, "air_quality"),
@@ -27,8 +28,7 @@ SMALL_AREA_STYLES = (  # (style name, theme, options, the field it needs)
     ("Limiting long-term illness", "long_term_illness", {}, "limiting_long_term_illness"),
     ("Distance to a GP practice", "gp_access", {}, "gp_distance"),
     ("Crime (IoD {edition} decile)", "crime", {}, "crime_decile"),
-    ("Change in deprivation since 2019 (IMD decile steps)", "deprivation_change", {},
-     "imd_decile_change"),
+    ("Deprivation change since 2019", "deprivation_change", {}, "imd_decile_change"),
     ("Deprivation (IMD {edition} decile)", "deprivation", {}, "imd_decile"),
 )
 

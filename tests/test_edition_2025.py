@@ -46,6 +46,11 @@ def test_pack_holds_the_2025_edition_on_2021_small_areas(coventry_pack_2025):
     assert names["E02001988"] == "Central Coventry" and not [c for c, n in names.items()
                                                              if n.startswith("Coventry ")]
     assert "IMD 2019 on 2021 small areas: 187 unchanged, 16 split" in info.values()
+    styles = [name for (name,) in query(coventry_pack_2025, "SELECT styleName FROM layer_styles "
+                                                            "WHERE f_table_name = 'small_areas'")]
+    assert {"Deprivation (IMD 2025 decile)", "Crime (IoD 2025 decile)",
+            "Deprivation change since 2019"} <= set(styles)
+    assert max(len(name) for name in styles) <= 30  # the table's limit (QGIS 3.40 says so)
 
 
 def test_imd_2025_deciles_equal_file_1(coventry_pack_2025):

@@ -134,3 +134,16 @@ def test_a_heading_never_ends_a_page(qgis_app):
     last_on_each_page = [placed[n][2] for n in range(len(placed))
                          if n + 1 == len(placed) or placed[n + 1][0] != placed[n][0]]
     assert not [text for text in last_on_each_page if text.startswith("Heading")]
+
+
+def test_no_label_in_the_2025_editions_profile_overflows(coventry_pack_2025):
+    """The 2025 edition's longer titles (crime rates, sub-domains) and its fifth chapter."""
+    from jsna_profiles.layers.pack import open_pack
+
+    project = QgsProject.instance()
+    try:
+        pack = open_pack(coventry_pack_2025, project)
+        layout = profile_layout(project, pack, ComparePack(coventry_pack_2025), "Harmony")
+        assert "\n".join(overflowing(layout)) == ""
+    finally:
+        project.clear()
