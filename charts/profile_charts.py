@@ -306,6 +306,25 @@ class TrendChart:
                          "their time, matched to today's neighbourhoods.")
 
 
+def unit_note(indicator) -> str:
+    """" (unit)" for a chart title, except for percentages (their values say so)."""
+    return f" ({indicator.unit})" if indicator.unit and indicator.unit != "%" else ""
+
+
+def trend_chart(compare, indicator, area_code: str) -> TrendChart:
+    """An area's trend against the city's; the city's own against England's (when the pack
+    has England's figures)."""
+    area = compare.area(area_code)
+    if area_code != compare.city_code:
+        reference = compare.area(compare.city_code)
+    else:
+        reference = next(iter(compare.national_areas()), None)
+    against = (reference.name, compare.trend(reference.code, indicator)) if reference \
+        else ("", [])
+    return TrendChart(f"{indicator.title}{unit_note(indicator)}", indicator,
+                      (area.name, compare.trend(area.code, indicator)), against)
+
+
 # Chart groups of the catalogue: (heading, the prefix their bars' titles share).
 GROUP_CHARTS = {
     "age_bands": ("Age profile", ""),

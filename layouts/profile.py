@@ -24,7 +24,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
 
-from ..charts.profile_charts import CompareAreas, TrendChart, group_chart
+from ..charts.profile_charts import CompareAreas, group_chart, trend_chart, unit_note
 from ..charts.spine import WIDTH, SpineChart, chart_height
 from ..core import schema
 from ..core.catalogue import SOURCES
@@ -177,20 +177,9 @@ def _what_changed(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, compa
         report_page(layout, pages.next(LANDSCAPE), pack, spec,
                     *themed(pack, "deprivation_change", emphasis=emphasis(spec), opacity=opacity),
                     follow_map=False, background=background)
-    area = compare.area(hub) if hub else compare.area(compare.city_code)
-    reference = compare.area(compare.city_code) if hub else next(iter(compare.national_areas()),
-                                                                  None)
-    charts = []
-    for indicator in trends:
-        against = (reference.name, compare.trend(reference.code, indicator)) if reference \
-            else ("", [])
-        charts.append(TrendChart(f"{indicator.title}{_unit_note(indicator)}", indicator,
-                                 (area.name, compare.trend(area.code, indicator)), against))
+    area = hub or compare.city_code
+    charts = [trend_chart(compare, indicator, area) for indicator in trends]
     _chart_pages(layout, pages, title, charts, "How has the local picture changed?")
-
-
-def _unit_note(indicator: IndicatorInfo) -> str:
-    return f" ({indicator.unit})" if indicator.unit and indicator.unit != "%" else ""
 
 
 def _chapter_charts(compare: ComparePack, table: CompareTable, hub: str | None,
@@ -220,7 +209,7 @@ def _chapter_charts(compare: ComparePack, table: CompareTable, hub: str | None,
 
 
 def _compare_title(indicator: IndicatorInfo) -> str:
-    return f"{indicator.title}{_unit_note(indicator)}, {indicator.period}"
+    return f"{indicator.title}{unit_note(indicator)}, {indicator.period}"
 
 
 def _chart_pages(layout: QgsPrintLayout, pages: _Pages, chapter_title: str, charts: list,

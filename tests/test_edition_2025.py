@@ -258,3 +258,27 @@ def test_each_edition_offers_the_maps_it_can_draw(qgis_app):
     assert "deprivation_change" in maps["2025"] and "air_quality" not in maps["2025"]
     assert maps["2019"]["crime"] == "Crime (IoD 2019 domain deciles)"
     assert "air_quality" in maps["2019"] and "deprivation_change" not in maps["2019"]
+
+
+def test_the_dock_draws_an_indicators_trend(coventry_pack_2025, qgis_app, tmp_path):
+    from jsna_profiles.charts.profile_charts import TrendChart
+    from jsna_profiles.core import compare as cmp
+    from jsna_profiles.ui.compare_panel import TREND, ComparePanel
+
+    panel = ComparePanel()
+    panel.set_pack(cmp.ComparePack(coventry_pack_2025))
+    panel.set_hub("Harmony")
+    choices = [panel.chart_combo.itemData(i) for i in range(panel.chart_combo.count())]
+    assert choices[-1] == TREND
+    panel.chart_combo.setCurrentIndex(choices.index(TREND))
+    panel.choose_indicator("disabled")  # asked differently in 2011: no trend
+    assert panel.spine.title.startswith("Choose an indicator the pack has earlier figures of")
+    panel.choose_indicator("tenure_social_rented")
+    chart = panel.spine.chart
+    assert isinstance(chart, TrendChart) and chart.title == "Households renting socially"
+    assert chart.area_name == "Barras Heath"  # the chosen neighbourhood (the first, at first)
+    assert chart.reference_name == "Coventry"
+    assert [p.period for p in chart.points] == ["2011", "2021"]
+    assert [round(p.value, 1) for p in chart.reference] == [17.0, 17.0]
+    assert b"Barras Heath" in panel.spine.export_svg(tmp_path / "trend.svg").read_bytes()
+    panel.close()

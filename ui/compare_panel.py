@@ -31,7 +31,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..charts.profile_charts import GROUP_CHARTS, CompareAreas, group_chart
+from ..charts.profile_charts import GROUP_CHARTS, CompareAreas, group_chart, trend_chart
 from ..core import compare as cmp
 from ..core import schema as s
 from ..core.compare_export import SIGNIFICANCE_COLOURS, SIGNIFICANCE_SHORT, to_html, to_tsv, write_csv, write_xlsx
@@ -42,7 +42,8 @@ from .compare_model import FIXED_COLUMNS, CompareTableModel
 STATE_SCOPE = "jsna_area_profiles"
 INDICATOR_COLUMN_WIDTH = 230
 DOCK_WIDTH = 620  # px: the choices, the indicator column and two or three areas
-SPINE, COMPARE_AREAS = "spine", "compare_areas"  # the chart choices besides the groups
+# the chart choices besides the groups
+SPINE, COMPARE_AREAS, TREND = "spine", "compare_areas", "trend"
 CODE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -178,6 +179,8 @@ class ComparePanel(QgsDockWidget):
         for group in compare.chart_groups():
             self.chart_combo.addItem(GROUP_CHARTS.get(group, (group, ""))[0], group)
         self.chart_combo.addItem("Compare areas (chosen indicator)", COMPARE_AREAS)
+        if compare.trend_indicators():  # a 2025 pack: its 2011 and 2019 figures
+            self.chart_combo.addItem("Trend since 2011 and 2019 (chosen indicator)", TREND)
         self._updating = False
         if self._neighbourhood_layer() is not None:
             self._neighbourhood_layer().selectionChanged.connect(self._map_selection_changed)
@@ -306,6 +309,8 @@ class ComparePanel(QgsDockWidget):
         code = self.current_code or next(iter(self.checked_codes()), None)
         if kind == COMPARE_AREAS:
             self._update_compare_areas()
+        elif kind == TREND:
+            self._update_trend(code)
         elif kind != SPINE:  # a group, for the neighbourhood, the hub, or the city
             if code is None and self.hub not in (None, cmp.ALL_HUBS):
                 code = self.hub
@@ -340,6 +345,19 @@ class ComparePanel(QgsDockWidget):
         self.spine.set_chart(CompareAreas(
             f"{indicator.title}, {indicator.period}", cells,
             self.compare.reference_value(indicator), self.compare.place))
+
+    def _update_trend(self, code: str | None) -> None:
+        """The chosen indicator's trend for the neighbourhood (else the hub, else the city)."""
+        indicator = self.model.indicator_at(self.view.currentIndex().row())
+        trends = self.compare.trend_indicators()
+        if indicator not in trends:
+            names = ", ".join(i.title.lower() for i in trends[:3])
+            self.spine.set_rows("Choose an indicator the pack has earlier figures of (e.g. "
+                                f"{names})", [])
+            return
+        if code is None:
+            code = self.hub if self.hub not in (None, cmp.ALL_HUBS) else self.compare.city_code
+        self.spine.set_chart(trend_chart(self.compare, indicator, code))
 
     # Neighbourhood <-> map ------------------------------------------------------------------------
     def choose_neighbourhood(self, code: str, zoom: bool = True) -> None:
@@ -420,7 +438,7 @@ class ComparePanel(QgsDockWidget):
         indicator = self.model.indicator_at(current.row())
         if indicator is None:
             return
-        if self.chart_combo.currentData() == COMPARE_AREAS:
+        if self.chart_combo.currentData() in (COMPARE_AREAS, TREND):
             self._update_spine()
         self.save_state()
         if self.loaded is None:
