@@ -202,7 +202,8 @@ def _add_indicator(args) -> int:
         Path(args.table), args.id, args.title, args.code_column, args.value_column or "",
         args.numerator_column or "", args.denominator_column or "", args.lower_column or "",
         args.upper_column or "", args.period or "", args.unit or "", args.polarity,
-        args.domain, args.source or "", args.licence or "", args.sheet or "", args.replace)
+        args.domain, args.source or "", args.licence or "", args.sheet or "", args.replace,
+        args.convert_2011)
     for warning in add_indicator(Path(args.pack), spec).warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"added {args.id} to {args.pack}")
@@ -326,6 +327,9 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--licence")
     add.add_argument("--sheet", help="XLSX sheet (default: the first)")
     add.add_argument("--replace", action="store_true", help="replace an indicator of this id")
+    add.add_argument("--convert-2011", action="store_true",
+                     help="a table on 2011 small areas, for a 2025-edition pack: convert its "
+                     "codes through the ONS lookup (splits and merges are reported)")
     add.set_defaults(run=_add_indicator)
     styles = commands.add_parser("export-styles", help="write the pack's styles as .qml files")
     styles.add_argument("--pack", required=True)

@@ -52,6 +52,7 @@ class IndicatorTable:
     licence: str = ""
     sheet: str = ""
     replace: bool = False
+    convert_2011: bool = False  # 2011 small-area codes put on a 2025 pack's 2021 areas
 
     def check(self) -> None:
         if not IDENTIFIER.match(self.indicator_id):
@@ -187,8 +188,9 @@ def match_codes(codes: pd.Series, pack: Path, table_name: str) -> Match:
                 f"{table_name}: {retired[0]} is an LSOA 2011 code that no 2021 small area has "
                 f"({len(retired)} such codes), and no code is 2021-only (this pack has "
                 f"{example}, for one); this pack is of the 2025 edition, on 2021 small areas: "
-                "convert the table's codes through the ONS LSOA (2011) to LSOA (2021) lookup, or "
-                "add it to a 2019-edition pack")
+                "convert the table's codes through the ONS LSOA (2011) to LSOA (2021) lookup "
+                "(jsna add-indicator --convert-2011; in QGIS, tick \"Convert 2011 small-area "
+                "codes\"), or add it to a 2019-edition pack")
     hits = {level: int(codes.isin(areas).sum()) for level, areas in known.items()}
     if hits[schema.LEVEL_SMALL_AREA] and hits[schema.LEVEL_NEIGHBOURHOOD]:
         raise JsnaInputError(f"{table_name}: mixes small-area (LSOA) and neighbourhood (MSOA) "
@@ -222,23 +224,80 @@ def prepare(spec: IndicatorTable, pack: Path) -> tuple[pd.DataFrame, Match, Buil
     duplicated = frame[spec.code_column][frame[spec.code_column].duplicated()]
     if len(duplicated):
         raise JsnaInputError(f"{name}: code {duplicated.iloc[0]} appears more than once")
-    match = match_codes(frame[spec.code_column], pack, name)
-    if match.unmatched:
-        report.warn(f"{name}: {match.summary()}")
-
     def number(column: str) -> pd.Series | None:
         return to_number(frame, column, spec.code_column, Path(spec.path), report) if column \
             else None
 
-    rows = indicator_rows(
-        spec.indicator_id, frame[spec.code_column],
-        None if spec.numerator_column else number(spec.value_column),
-        number(spec.numerator_column), number(spec.denominator_column),
-        number(spec.lower_column), number(spec.upper_column), unit_multiplier(spec.unit), name,
-        report).drop(columns="indicator_id")
+    def table_rows() -> pd.DataFrame:
+        return indicator_rows(
+            spec.indicator_id, frame[spec.code_column],
+            None if spec.numerator_column else number(spec.value_column),
+            number(spec.numerator_column), number(spec.denominator_column),
+            number(spec.lower_column), number(spec.upper_column), unit_multiplier(spec.unit),
+            name, report).drop(columns="indicator_id")
+
+    if spec.convert_2011:
+        rows = on_2021_areas(table_rows(), pack, unit_multiplier(spec.unit), report, name)
+        match = match_codes(rows["area_code"], pack, name)
+    else:
+        match = match_codes(frame[spec.code_column], pack, name)
+        rows = table_rows()
+    if match.unmatched:
+        report.warn(f"{name}: {match.summary()}")
     rows = rows[rows["area_code"].isin(_pack_codes(pack)[match.level])].reset_index(drop=True)
     rows["level"] = match.level
     return rows, match, report
+
+
+def on_2021_areas(rows: pd.DataFrame, pack: Path, scale: float, report: BuildReport,
+                  name: str) -> pd.DataFrame:
+    """Rows on 2011 small areas put on the pack's 2021 ones through the ONS lookup the pack
+    holds: unchanged areas as they are; a split area's numerator and denominator shared among
+    its 2021 areas by their Census 2021 residents (a value alone is repeated); a merged area's
+    summed (a value alone averaged); irregular ones left out. Limits of changed areas are
+    dropped. Every change is reported."""
+    with connect_read_only(pack) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                          (schema.AREA_CHANGES,)).fetchone():
+            raise JsnaInputError(f"{pack.name} holds no ONS 2011 to 2021 lookup (only packs of "
+                                 "the 2025 edition built by this version do): nothing to "
+                                 "convert with")
+        changes = pd.read_sql_query(f"SELECT old_code, new_code, change_code FROM "
+                                    f"{schema.AREA_CHANGES}", db)
+        residents = _population(db, schema.LEVEL_SMALL_AREA)
+    changes = changes[changes["old_code"] != changes["new_code"]]
+    old = rows[rows["area_code"].isin(set(changes["old_code"]))]
+    if old.empty:
+        return rows
+    joined = old.merge(changes, left_on="area_code", right_on="old_code")
+    irregular = sorted(set(joined.loc[joined["change_code"] == "X", "old_code"]))
+    joined = joined[joined["change_code"] != "X"]
+    joined["people"] = joined["new_code"].map(residents).fillna(0)
+    share = joined["people"] / joined.groupby("old_code")["people"].transform("sum")
+    joined["share"] = share.fillna(1 / joined.groupby("old_code")["old_code"].transform("size"))
+    for column in ("numerator", "denominator"):
+        joined[column] = joined[column] * joined["share"]
+    new = joined.groupby("new_code", sort=True).agg(
+        value=("value", "mean"), numerator=("numerator", lambda s: s.sum(min_count=1)),
+        denominator=("denominator", lambda s: s.sum(min_count=1)))
+    counted = new["denominator"].notna()
+    new.loc[counted, "value"] = new["numerator"] / new["denominator"].where(
+        new["denominator"] != 0) * scale
+    new = new.reset_index().rename(columns={"new_code": "area_code"})
+    new["lower95"] = new["upper95"] = float("nan")
+    split = sorted(set(joined.loc[joined["change_code"] == "S", "old_code"]))
+    merged = sorted(set(joined.loc[joined["change_code"] == "M", "new_code"]))
+    report.warn(f"{name}: converted through the ONS LSOA 2011 to 2021 lookup: {len(split)} "
+                f"split ({_some(split)}), {len(merged)} merged into 2021 areas "
+                f"({_some(merged)}), {len(irregular)} irregular left out ({_some(irregular)}); "
+                "split areas' counts are shared by their 2021 areas' Census 2021 residents, and "
+                "changed areas have no 95% limits")
+    kept = rows[~rows["area_code"].isin(set(old["area_code"]))]
+    return pd.concat([kept, new[list(kept.columns)]], ignore_index=True)
+
+
+def _some(codes: list[str]) -> str:
+    return ", ".join(codes[:3]) + (" ..." if len(codes) > 3 else "") if codes else "none"
 
 
 def _aggregation(spec: IndicatorTable) -> str:

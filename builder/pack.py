@@ -527,6 +527,8 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
                 grids += grid.write_grids(path, tmp, tuple(areas.total_bounds))
         lookup = areas[["code", "neighbourhood_code", "hub", "hub_basis"]].sort_values("code")
         history = [] if earlier is None else [(earlier, schema.TRENDS)]
+        if successors is not None:
+            history.append((successors, schema.AREA_CHANGES))
         return [(values, schema.VALUES), *history, (lookup, schema.HUB_LOOKUP),
                 (_pack_info(config, sources, hub_lookup or config.hub_lookup, grids, report),
                  schema.PACK_INFO)]

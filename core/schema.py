@@ -20,6 +20,9 @@ VALUES = "indicator_values"
 HUB_LOOKUP = "hub_lookup"
 # Earlier periods' values of the pack's indicators (a 2025 pack's 2011/2019 figures), for trends.
 TRENDS = "indicator_trends"
+# A 2025 pack's ONS LSOA/MSOA 2011 -> 2021 lookup (old_code, new_code, change_code: U S M X, C
+# for a recoded MSOA), for users' tables and hub lookups written for 2011 areas.
+AREA_CHANGES = "area_changes"
 PACK_INFO = "pack_info"
 
 REQUIRED_LAYERS = (SMALL_AREAS, NEIGHBOURHOODS, HUBS, CITY, CATALOGUE, VALUES, PACK_INFO)

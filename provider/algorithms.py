@@ -279,6 +279,9 @@ class AddIndicator(JsnaAlgorithm):
             defaultValue="no judgement", usesStaticStrings=True))
         self.addParameter(QgsProcessingParameterBoolean("REPLACE", "Replace an indicator of "
                                                         "this id", defaultValue=False))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "CONVERT_2011", "Convert 2011 small-area codes through the ONS lookup (a "
+            "2025-edition pack)", defaultValue=False))
 
     def execute(self, parameters, context, feedback) -> dict:
         from ..builder.add_indicator import IndicatorTable, add_indicator
@@ -293,7 +296,8 @@ class AddIndicator(JsnaAlgorithm):
             text("PERIOD"), text("UNIT"), self.parameterAsEnumString(parameters, "POLARITY",
                                                                     context),
             source=text("SOURCE"), licence=text("LICENCE"), sheet=text("SHEET"),
-            replace=self.parameterAsBoolean(parameters, "REPLACE", context))
+            replace=self.parameterAsBoolean(parameters, "REPLACE", context),
+            convert_2011=self.parameterAsBoolean(parameters, "CONVERT_2011", context))
         self.step(feedback, 10, "Checking the table against the pack")
         pack = self.parameterAsFile(parameters, "PACK", context)
         for warning in add_indicator(Path(pack), spec).warnings:

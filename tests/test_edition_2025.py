@@ -282,3 +282,33 @@ def test_the_dock_draws_an_indicators_trend(coventry_pack_2025, qgis_app, tmp_pa
     assert [round(p.value, 1) for p in chart.reference] == [17.0, 17.0]
     assert b"Barras Heath" in panel.spine.export_svg(tmp_path / "trend.svg").read_bytes()
     panel.close()
+
+
+def test_a_2011_table_is_converted_on_request(coventry_pack_2025, tmp_path):
+    """Real 2011-coded figures (fuel poverty 2020, LSOA 2011) added to the 2025 pack."""
+    import shutil
+
+    from jsna_profiles.builder.add_indicator import IndicatorTable, add_indicator
+
+    pack = tmp_path / "pack.gpkg"
+    shutil.copy(coventry_pack_2025, pack)
+    table = SOURCES / "coventry_fuel_poverty_2020_lsoa11.csv"
+    spec = IndicatorTable(table, "fuel_poverty_2020", "Households in fuel poverty (2020)",
+                          "LSOA Code", numerator_column="Number of households in fuel poverty",
+                          denominator_column="Number of households", period="2020", unit="%",
+                          source="BEIS, Sub-regional fuel poverty 2022")
+    with pytest.raises(JsnaInputError, match="--convert-2011"):
+        add_indicator(pack, spec)
+    spec.convert_2011 = True
+    warnings = "\n".join(add_indicator(pack, spec).warnings)
+    assert ("converted through the ONS LSOA 2011 to 2021 lookup: 8 split (E01009572, "
+            "E01009611, E01009619 ...), 0 merged into 2021 areas (none), 0 irregular") in warnings
+    rows = {code: (numerator, denominator) for code, numerator, denominator in query(
+        pack, "SELECT area_code, numerator, denominator FROM indicator_values WHERE "
+              "indicator_id = 'fuel_poverty_2020' AND level IN ('small_area', 'city')")}
+    raw = {r["LSOA Code"]: int(r["Number of households in fuel poverty"])
+           for r in raw_rows("coventry_fuel_poverty_2020_lsoa11.csv")}
+    assert rows["E08000026"][0] == pytest.approx(sum(raw.values()))  # nothing lost or doubled
+    children = rows["E01034735"][0] + rows["E01034736"][0]  # E01009572's 2021 areas
+    assert children == pytest.approx(raw["E01009572"]) and rows["E01034735"][0] != children
+    assert rows["E01009522"][0] == raw["E01009522"]  # unchanged

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -70,6 +71,10 @@ class AddIndicatorDialog(QDialog):
                               ("Polarity", self.polarity), ("JSNA domain", self.domain),
                               ("Source", self.source), ("Licence", self.licence)):
             form.addRow(label, widget)
+        self.convert_2011 = QCheckBox("Convert 2011 small-area codes (2025-edition packs: "
+                                      "through the ONS lookup; splits and merges are reported)")
+        self.convert_2011.setObjectName("convert_2011")
+        form.addRow("", self.convert_2011)
         self.status = QLabel()
         self.status.setObjectName("status")
         self.status.setWordWrap(True)
@@ -111,7 +116,8 @@ class AddIndicatorDialog(QDialog):
             chosen["code"], chosen["value"], chosen["numerator"], chosen["denominator"],
             chosen["lower"], chosen["upper"], self.period.text().strip(), self.unit.text().strip(),
             self.polarity.currentText(), self.domain.currentText().strip() or LOCAL_DOMAIN,
-            self.source.text().strip(), self.licence.text().strip(), self.sheet.text().strip())
+            self.source.text().strip(), self.licence.text().strip(), self.sheet.text().strip(),
+            convert_2011=self.convert_2011.isChecked())
 
     def check(self) -> bool:
         """Read and match the table against the pack; say what was found."""
