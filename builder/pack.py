@@ -64,17 +64,26 @@ def _geography_2021(sources: Path, config: PlaceConfig, report: BuildReport) -> 
         raise JsnaInputError(f"{msoa_path.name}: no MSOA 2021 named "
                              f"'{parent[orphans.index[0]]}' for small area "
                              f"{orphans['lsoa21_code'].iloc[0]} ({len(orphans)} such areas)")
-    path = source_path(sources, config, "lsoa_boundaries")
-    bounds = read_boundaries(path, "lsoa21_code", "lsoa21_name", report)
-    no_boundary = sorted(set(pairs["lsoa21_code"]) - set(bounds["lsoa21_code"]))
-    if no_boundary:
-        raise JsnaInputError(f"{path.name}: no boundary for small area {no_boundary[0]} "
-                             f"({len(no_boundary)} missing)")
-    report_unmatched(bounds["lsoa21_code"], set(pairs["lsoa21_code"]), path, report)
-    areas = bounds[["lsoa21_code", "geometry"]].merge(pairs, on="lsoa21_code")
+    areas = _with_boundaries(sources, config, pairs, "lsoa21_code", "lsoa21_name", report)
     areas = areas.rename(columns={"lsoa21_code": "code", "lsoa21_name": "name"})
     return areas[["code", "geometry", "name", "neighbourhood_code",
                   "neighbourhood_ons_name"]].sort_values("code").reset_index(drop=True)
+
+
+def _with_boundaries(sources: Path, config: PlaceConfig, pairs: pd.DataFrame, code: str,
+                     name: str, report: BuildReport) -> gpd.GeoDataFrame:
+    """The small areas of ``pairs`` with their polygons from the edition's boundary file (a
+    2011 file holding 2021 codes is refused); an area without one is an error."""
+    path = source_path(sources, config, "lsoa_boundaries")
+    bounds = read_boundaries(path, code, name, report)
+    if config.edition == "2019":
+        check_lsoa_2011(bounds[code], path)
+    no_boundary = sorted(set(pairs[code]) - set(bounds[code]))
+    if no_boundary:
+        raise JsnaInputError(f"{path.name}: no boundary for small area {no_boundary[0]} "
+                             f"({len(no_boundary)} missing)")
+    report_unmatched(bounds[code], set(pairs[code]), path, report)
+    return bounds[[code, "geometry"]].merge(pairs, on=code)
 
 
 def _authority_rows(sources: Path, config: PlaceConfig, role: str,
@@ -118,15 +127,7 @@ def _geography_2011(sources: Path, config: PlaceConfig, report: BuildReport) -> 
                              "two neighbourhoods")
     check_lsoa_2011(pairs["LSOA11CD"], path)
 
-    path = source_path(sources, config, "lsoa_boundaries")
-    bounds = read_boundaries(path, "LSOA11CD", "LSOA11NM", report)
-    check_lsoa_2011(bounds["LSOA11CD"], path)
-    no_boundary = sorted(set(pairs["LSOA11CD"]) - set(bounds["LSOA11CD"]))
-    if no_boundary:
-        raise JsnaInputError(f"{path.name}: no boundary for small area {no_boundary[0]} "
-                             f"({len(no_boundary)} missing)")
-    report_unmatched(bounds["LSOA11CD"], set(pairs["LSOA11CD"]), path, report)
-    areas = bounds[["LSOA11CD", "geometry"]].merge(pairs, on="LSOA11CD")
+    areas = _with_boundaries(sources, config, pairs, "LSOA11CD", "LSOA11NM", report)
     areas = areas.rename(columns={"LSOA11CD": "code", "LSOA11NM": "name",
                                   "MSOA11CD": "neighbourhood_code"})
     return areas.sort_values("code").reset_index(drop=True)
