@@ -31,6 +31,7 @@ demo: pack pack-2019
 	bin/jsna maps --pack $(PACK) --hub $(HUB) --out-dir build/demo
 	bin/jsna compare --pack $(PACK) --hub $(HUB) --format xlsx --out build/demo/$(HUB)_comparison.xlsx
 	bin/jsna profile --pack $(PACK) --hub $(HUB) --out build/demo/$(shell echo $(HUB) | tr A-Z a-z)_profile.pdf
+	bin/jsna profile --pack $(PACK) --hub $(HUB) --out build/demo/$(shell echo $(HUB) | tr A-Z a-z)_profile.docx
 	bin/jsna maps --pack $(PACK_2019) --hub $(HUB) --out-dir build/demo/2019
 	bin/jsna compare --pack $(PACK_2019) --hub $(HUB) --format xlsx --out build/demo/2019/$(HUB)_comparison.xlsx
 	bin/jsna profile --pack $(PACK_2019) --hub $(HUB) --out build/demo/2019/$(shell echo $(HUB) | tr A-Z a-z)_profile.pdf

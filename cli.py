@@ -105,19 +105,25 @@ def _profile(args) -> int:
     if unknown:
         raise JsnaInputError(f"No hub called '{unknown[0]}' in the {place} pack "
                              f"(hubs: {', '.join(known)})")
+    fmt = args.format or ("docx" if args.out.lower().endswith(".docx") else "pdf")
     if len(wanted) == 1:
+        if Path(args.out).suffix.lower() != f".{fmt}":
+            raise JsnaInputError(f"--out must name a .{fmt} file for --format {fmt}")
         targets = [(wanted[0], Path(args.out))]
-    else:  # several profiles: --out is their folder, each PDF named after its hub
-        targets = [t for t in every_profile(place, known, _out_folder(args.out))
+    else:  # several profiles: --out is their folder, each file named after its hub
+        targets = [t for t in every_profile(place, known, _out_folder(args.out), fmt)
                    if t[0] in wanted]
     jobs = min(args.jobs or os.cpu_count() or 1, MAX_JOBS, len(targets))
     if jobs > 1:
         return _profiles_in_parallel(args, targets, jobs)
     from .core.compare import ComparePack
+    from .core.narrative import WrittenOptions
 
+    options = WrittenOptions(*(Path(p) if p else None
+                               for p in (args.local_text, args.assets, args.templates)))
     project, pack = _open(args.pack)
     for path in export_profiles(project, pack, ComparePack(Path(args.pack)), targets, args.dpi,
-                                background=args.background, warn=_warn):
+                                background=args.background, warn=_warn, options=options):
         print(f"wrote {path}")
     return 0
 
@@ -135,6 +141,9 @@ def _profiles_in_parallel(args, targets: list, jobs: int) -> int:
                    args.out, "--dpi", str(args.dpi), "--jobs", "1"]
         if args.background:
             command.append("--background")
+        for option in ("format", "local_text", "assets", "templates"):
+            if getattr(args, option):
+                command += [f"--{option.replace('_', '-')}", getattr(args, option)]
         for hub, _ in share:
             command += ["--city"] if hub is None else ["--hub", hub]
         running.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -267,8 +276,8 @@ def parser() -> argparse.ArgumentParser:
     _background_option(maps)
     maps.set_defaults(run=_maps)
     profile = commands.add_parser(
-        "profile", help="a hub's (or the city's) profile as a multi-page PDF, in the JSNA's "
-        "four chapters")
+        "profile", help="a hub's (or the city's) profile as a PDF or a Word document, in the "
+        "JSNA's four chapters, each topic's local picture written from the data")
     profile.add_argument("--pack", required=True)
     profile.add_argument("--hub", action="append",
                          help="hub name (repeat for several), or 'all': every hub's profile and "
@@ -276,7 +285,19 @@ def parser() -> argparse.ArgumentParser:
     profile.add_argument("--city", action="store_true",
                          help="the city's profile: its Family Hub areas compared")
     profile.add_argument("--out", required=True,
-                         help="PDF to write (for several profiles: the folder for the PDFs)")
+                         help="file to write (for several profiles: the folder for them)")
+    profile.add_argument("--format", choices=["pdf", "docx"],
+                         help="PDF or Word (default: docx when --out ends in .docx, else pdf)")
+    profile.add_argument("--local-text", metavar="FOLDER",
+                         help="the council's 'What else is happening?' text: Markdown files "
+                         "named after topics (fuel-poverty.md), in a sub-folder named after a "
+                         "hub for that hub only (harmony/fuel-poverty.md)")
+    profile.add_argument("--assets", metavar="CSV",
+                         help="community assets: name, description and optional postcode and "
+                         "hub columns; listed, and mapped where the postcode is found")
+    profile.add_argument("--templates", metavar="JSON",
+                         help="reworded sentence templates (a copy of "
+                         "config/narrative/templates.json)")
     profile.add_argument("--jobs", type=int, default=0,
                          help="processes sharing several profiles (default: one per CPU, up to "
                          f"{MAX_JOBS})")

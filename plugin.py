@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from qgis.core import Qgis, QgsProject
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QAction, QApplication, QFileDialog, QMenu, QMessageBox, QPushButton
@@ -71,7 +73,7 @@ class JsnaProfilesPlugin:
         self.menu.addSeparator()
         self._add("report_map", "Report map…", self.report_map_dialog)
         self._add("atlas", "Atlas of neighbourhoods…", lambda: self.hub_export_dialog("atlas"))
-        self._add("profile", "Profile PDF (a hub, the city, or all)…",
+        self._add("profile", "Profile, PDF or Word (a hub, the city, or all)…",
                   lambda: self.hub_export_dialog("profile"))
         QgsProject.instance().readProject.connect(self._project_read)
         QgsProject.instance().cleared.connect(self._project_cleared)
@@ -188,8 +190,6 @@ class JsnaProfilesPlugin:
     # Actions -------------------------------------------------------------------------------
     def open_pack_dialog(self) -> None:
         """Choose a pack, starting in the folder the last one came from."""
-        from pathlib import Path
-
         from qgis.core import QgsSettings
 
         settings = QgsSettings()
@@ -348,7 +348,12 @@ class JsnaProfilesPlugin:
             self.export_atlas(chosen["theme"], chosen["hub"], chosen["out"], chosen["one_file"],
                               chosen["paper"])
         else:
-            self.export_profile(chosen["hub"], chosen["out"], chosen["background"])
+            from .core.narrative import WrittenOptions
+
+            options = WrittenOptions(*(Path(p) if p else None
+                                       for p in (chosen["local_text"], chosen["assets"])))
+            self.export_profile(chosen["hub"], chosen["out"], chosen["background"],
+                                chosen["fmt"], options)
 
     def _busy(self, work):
         """Run an export with a wait cursor; bad input becomes a message, never a traceback."""
@@ -364,8 +369,6 @@ class JsnaProfilesPlugin:
     def export_atlas(self, theme: str, hub: str | None, out: str, one_file: bool = True,
                      paper: tuple = ("A4", "landscape")):
         """Atlas layout added to the project, and exported; returns the files written."""
-        from pathlib import Path
-
         from .layouts.atlas import atlas_layout
         from .layouts.export import atlas_files_present, export_atlas
         from .layouts.items import Paper
@@ -403,12 +406,12 @@ class JsnaProfilesPlugin:
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         return answer == QMessageBox.StandardButton.Yes
 
-    def export_profile(self, hub: str | None, out: str, background: bool = False):
-        """A hub's profile (None: the city's) added to the project and exported as PDF; with
-        ALL_HUBS, every hub's and the city's into the folder ``out``, one after another, with
-        progress in QGIS's task manager and the window redrawn between them."""
-        from pathlib import Path
-
+    def export_profile(self, hub: str | None, out: str, background: bool = False,
+                       fmt: str = "pdf", options=None):
+        """A hub's profile (None: the city's) as a PDF (its layout added to the project) or a
+        Word document; with ALL_HUBS, every hub's and the city's into the folder ``out``, one
+        after another, with progress in QGIS's task manager and the window redrawn between
+        them. ``options``: the council's own text and assets."""
         from qgis.core import QgsApplication, QgsProxyProgressTask
 
         from .core.compare import ALL_HUBS
@@ -417,17 +420,26 @@ class JsnaProfilesPlugin:
 
         def one():
             self._clear_messages()
+            target = Path(out) if Path(out).suffix.lower() == f".{fmt}" else \
+                Path(f"{out}.{fmt}")
+            if fmt == "docx":
+                path = export_profiles(QgsProject.instance(), self._require_pack(),
+                                       self.compare_pack(), [(hub, target)],
+                                       background=background, warn=self._warning,
+                                       options=options)[0]
+                self._info(f"Wrote {path}", keep_warnings=True)
+                return path
             layout = profile_layout(QgsProject.instance(), self._require_pack(),
                                     self.compare_pack(), hub, add_to_project=True,
-                                    background=background, warn=self._warning)
-            path = export_layout(layout, Path(out), "pdf", dpi=300)
+                                    background=background, warn=self._warning, options=options)
+            path = export_layout(layout, target, "pdf", dpi=300)
             self._info(f"Wrote {path}", keep_warnings=True)
             return path
 
         def every():
             Path(out).mkdir(parents=True, exist_ok=True)
             compare = self.compare_pack()
-            targets = every_profile(compare.place, compare.hubs, Path(out))
+            targets = every_profile(compare.place, compare.hubs, Path(out), fmt)
             task = QgsProxyProgressTask(f"JSNA profiles of {compare.place}")
             QgsApplication.taskManager().addTask(task)
 
@@ -438,7 +450,7 @@ class JsnaProfilesPlugin:
             try:
                 files = export_profiles(QgsProject.instance(), self._require_pack(), compare,
                                         targets, step=step, background=background,
-                                        warn=self._warning)
+                                        warn=self._warning, options=options)
             finally:
                 task.finalize(True)
             self._info(f"Wrote {len(files)} profiles to {out}")

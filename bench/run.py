@@ -11,7 +11,8 @@ profiles and the city's), compare_update_hubs_ms < 30 (the eight hubs side by si
 atlas_pdf_s < 60 (42 neighbourhoods, one PDF), and the profile's
 export step <= 1.2 x layout_export_floor_s (the same layout through a bare QgsLayoutExporter;
 the export also flushes and verifies the file: verify_profile_pdf_ms alone);
-add_indicator_preview_s < 1 and add_indicator_preview_peak_mb < 50 for an 8 MB workbook.
+add_indicator_preview_s < 1 and add_indicator_preview_peak_mb < 50 for an 8 MB workbook;
+profile_docx_s < 5 (Harmony's Word profile, 2025 edition) and profiles_docx_all_s < 40 (all nine).
 """
 
 from __future__ import annotations
@@ -189,12 +190,35 @@ def layout_figures(pack: Path, out: Path) -> dict:
     return figures
 
 
-def every_profile(pack: Path, folder: Path) -> None:
+def every_profile(pack: Path, folder: Path, fmt: str = "pdf") -> None:
     """`jsna profile --hub all`, as a user runs it (its own processes, one per CPU)."""
     import subprocess
 
     subprocess.run([sys.executable, str(ROOT / "bin" / "jsna"), "profile", "--pack", str(pack),
-                    "--hub", "all", "--out", str(folder)], check=True, capture_output=True)
+                    "--hub", "all", "--format", fmt, "--out", str(folder)], check=True,
+                   capture_output=True)
+
+
+def word_figures(pack: Path, out: Path) -> dict:
+    """Harmony's profile as a Word document (narrative, maps at 200 dpi, charts, tables), and
+    every hub's and the city's, on the 2025 edition (the one `make demo` writes)."""
+    from qgis.core import QgsProject
+
+    from jsna_profiles.core.compare import ComparePack
+    from jsna_profiles.layers.pack import open_pack
+    from jsna_profiles.layouts.profile import export_profiles
+
+    project = QgsProject.instance()
+    loaded = open_pack(pack, project)
+    compare = ComparePack(pack)
+    target = [("Harmony", out / "harmony_profile.docx")]
+    export_profiles(project, loaded, compare, target)  # fonts and symbols cached
+    figures = {"profile_docx_s": median_time(
+        lambda: export_profiles(project, loaded, compare, target), 3)}
+    project.clear()
+    figures["profiles_docx_all_s"] = median_time(
+        lambda: every_profile(pack, out / "profiles_docx", "docx"), 1)
+    return figures
 
 
 def preview_figures(folder: Path) -> dict:
@@ -272,6 +296,7 @@ def main() -> int:
         results[f"open_pack{key}_vs_floor"] = \
             results[f"open_pack{key}_s"] / results[f"open_pack{key}_floor_s"]
     results.update(layout_figures(pack, pack.parent))
+    results.update(word_figures(pack_2025, pack.parent))
     results.update(preview_figures(pack.parent))
     coventry = compare_update_ms(pack)
     results["compare_load_s"] = coventry["load_s"]

@@ -530,6 +530,8 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
         history = [] if earlier is None else [(earlier, schema.TRENDS)]
         if successors is not None:
             history.append((successors, schema.AREA_CHANGES))
+        if postcodes is not None:
+            history.append((postcodes.rename_axis("postcode").reset_index(), schema.POSTCODES))
         return [(values, schema.VALUES), *history, (lookup, schema.HUB_LOOKUP),
                 (_pack_info(config, sources, hub_lookup or config.hub_lookup, grids, report),
                  schema.PACK_INFO)]

@@ -417,13 +417,16 @@ class ComparePack:
                 for ind in self.indicators if ind.chart == group]
 
     def reference_value(self, indicator: IndicatorInfo, against: str = CITY) -> float:
-        if against == CITY:
-            return self._value_of_code(self.city_code, indicator)
+        code = self.city_code if against == CITY else self.national_code(indicator)
+        return self._value_of_code(code, indicator) if code else float("nan")
+
+    def national_code(self, indicator: IndicatorInfo) -> str | None:
+        """Whose national figure the indicator is compared with: England's, or England and
+        Wales's where only that is published."""
         for code in (self.england_code, self.england_wales_code):
-            value = self._value_of_code(code, indicator) if code else float("nan")
-            if not math.isnan(value):
-                return value
-        return float("nan")
+            if code and not math.isnan(self._value_of_code(code, indicator)):
+                return code
+        return None
 
     def reference_name(self, indicator: IndicatorInfo, against: str = CITY) -> str:
         if against == CITY:

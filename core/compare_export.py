@@ -7,11 +7,12 @@ import io
 import math
 from pathlib import Path
 
+from . import schema as s
 from . import statistics as st
 from . import verify
-from .compare import LONG_COLUMNS, CompareTable
+from .compare import ALL_HUBS, LONG_COLUMNS, CompareTable
 from .files import write_bytes_atomically
-from .formatting import excel_format, format_value
+from .formatting import excel_format, format_value, ordinal
 
 # Fingertips' significance colours: (fill, text).
 SIGNIFICANCE_COLOURS = {
@@ -41,6 +42,17 @@ def grid(table: CompareTable) -> list[list[str]]:
         rows.append([ind.domain, ind.title, ind.period, ind.unit]
                     + [format_value(ind, c.value) for c in cells])
     return rows
+
+
+def shown_cell(table: CompareTable, area, indicator) -> tuple[str, str | None, str]:
+    """(text, fill or None, text colour) of a profile table's cell: the figure as the tables
+    round it, coloured by significance; hubs side by side also carry their rank ("3rd")."""
+    cell = table.cell(area, indicator)
+    fill, colour = SIGNIFICANCE_COLOURS.get(cell.significance, (None, "#000000"))
+    text = format_value(indicator, cell.value)
+    if area.level == s.LEVEL_HUB and table.hub == ALL_HUBS and cell.rank:
+        text += f" ({ordinal(cell.rank)})"
+    return text, fill, colour
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

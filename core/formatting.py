@@ -48,6 +48,12 @@ def indicator_label(indicator) -> str:
     return f"{indicator.domain} · {indicator.title}{unit} ({indicator.period}){chart}"
 
 
+def title_with_unit(indicator) -> str:
+    """A table row's label: the title, and the unit where the figure does not show it."""
+    unit = indicator.unit
+    return f"{indicator.title} ({unit})" if unit and unit != "%" else indicator.title
+
+
 def range_label(indicator, low: float, high: float) -> str:
     return f"{low:,.{precision(indicator)}f} – {format_value(indicator, high)}"
 

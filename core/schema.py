@@ -24,6 +24,9 @@ TRENDS = "indicator_trends"
 # for a recoded MSOA), for users' tables and hub lookups written for 2011 areas.
 AREA_CHANGES = "area_changes"
 PACK_INFO = "pack_info"
+# The place's postcodes (Code-Point Open: postcode without spaces, x, y in British National
+# Grid), so that a council's own list of places can be mapped (community assets).
+POSTCODES = "postcodes"
 
 REQUIRED_LAYERS = (SMALL_AREAS, NEIGHBOURHOODS, HUBS, CITY, CATALOGUE, VALUES, PACK_INFO)
 BACKGROUND_GRID_PREFIX = "background_"

@@ -14,12 +14,21 @@ from datetime import date
 from pathlib import Path
 
 from qgis.core import (
+    QgsFeature,
+    QgsGeometry,
     QgsLayoutFrame,
     QgsLayoutItemManualTable,
     QgsLayoutTable,
+    QgsMarkerSymbol,
+    QgsPalLayerSettings,
+    QgsPointXY,
     QgsPrintLayout,
     QgsProject,
+    QgsRectangle,
+    QgsSingleSymbolRenderer,
     QgsTableCell,
+    QgsVectorLayer,
+    QgsVectorLayerSimpleLabeling,
 )
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
@@ -28,13 +37,20 @@ from ..charts.profile_charts import CompareAreas, group_chart, trend_chart, unit
 from ..charts.spine import WIDTH, SpineChart, chart_height
 from ..core import schema
 from ..core.catalogue import SOURCES
-from ..core.compare import ALL_HUBS, CITY, ENGLAND, ComparePack, CompareTable, IndicatorInfo
-from ..core.compare_export import SIGNIFICANCE_COLOURS, SIGNIFICANCE_SHORT
+from ..core.compare import CITY, ENGLAND, ComparePack, CompareTable, IndicatorInfo
+from ..core.compare_export import SIGNIFICANCE_COLOURS, SIGNIFICANCE_SHORT, shown_cell
 from ..core.errors import JsnaInputError
 from ..core.files import distinct_file_names
-from ..core.formatting import format_value, ordinal
+from ..core.formatting import title_with_unit
+from ..core.narrative import (
+    Narrative,
+    WrittenOptions,
+    indicator_notes,
+    sources_blocks,
+    written_profile,
+)
 from ..layers.pack import LoadedPack
-from ..layers.themes import available_themes, themed, user_styles_kept
+from ..layers.themes import available_themes, theme_heading, themed, user_styles_kept
 from . import items
 from .chart_item import CHART_WIDTH, chart_item
 from .items import MARGIN, Paper
@@ -62,14 +78,18 @@ CHAPTER_CHARTS = {
                              "life_expectancy_persons"]),
 }
 CITY_PROFILE = None  # the "hub" of the city's own profile
+CHANGE_CHAPTER = "What has changed since 2011 and 2019"  # a 2025 pack's last chapter
+CHANGE_CHAPTER_TITLE = f"{len(schema.DOMAINS) + 1}. {CHANGE_CHAPTER}"
 
 
 def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
                    hub: str | None, add_to_project: bool = False, background: bool = False,
-                   warn: Callable[[str], None] | None = None) -> QgsPrintLayout:
+                   warn: Callable[[str], None] | None = None,
+                   options: WrittenOptions | None = None) -> QgsPrintLayout:
     """Build a hub's profile (``hub=None``: the city's); the user's layer styles are left as
     they were. ``background``: an OpenStreetMap background under the maps (``warn`` is told
-    when it cannot be had)."""
+    when it cannot be had, and of council text or assets that cannot be used). ``options``:
+    the council's own text, assets and templates."""
     place = pack.contents.place
     if hub is CITY_PROFILE:
         table = compare.hubs_table()
@@ -82,12 +102,16 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
         extent_kind, name = "hub", f"{hub} Family Hub reach area"
     layout = items.new_layout(project, items.unique_layout_name(
         project, f"{place} {hub} hub profile" if hub else f"{place} city profile"))
+    narrative, assets = written_profile(compare, hub, options, warn)
     pages = _Pages(layout)
     _cover(layout, pages, pack, hub, table, name)
+    _summary_pages(layout, pages, narrative)
     streets = map_background(project, pack, background, warn)
     with user_styles_kept(pack):  # the user's styles come back once, after every map
-        _chapters(layout, pages, pack, compare, table, hub, extent_kind, streets)
+        _chapters(layout, pages, pack, compare, table, hub, extent_kind, streets, narrative)
         _what_changed(layout, pages, pack, compare, hub, extent_kind, streets)
+    if assets:
+        _assets_pages(layout, pages, pack, hub, assets)
     if hub is not CITY_PROFILE:
         for area in table.areas:
             if area.level == schema.LEVEL_NEIGHBOURHOOD:
@@ -99,19 +123,26 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
     return layout
 
 
-def every_profile(place: str, hubs: list[str], folder: Path) -> list[tuple[str | None, Path]]:
-    """Each hub's profile and the city's, with the PDF each goes to in ``folder``."""
+PROFILE_FORMATS = ("pdf", "docx")
+
+
+def every_profile(place: str, hubs: list[str], folder: Path,
+                  fmt: str = "pdf") -> list[tuple[str | None, Path]]:
+    """Each hub's profile and the city's, with the file (PDF or Word) each goes to in
+    ``folder``."""
     hubs = [*hubs, CITY_PROFILE]
     names = distinct_file_names([f"{hub or place} profile".lower() for hub in hubs])
-    return [(hub, Path(folder) / f"{name}.pdf") for hub, name in zip(hubs, names)]
+    return [(hub, Path(folder) / f"{name}.{fmt}") for hub, name in zip(hubs, names)]
 
 
 def export_profiles(project: QgsProject, pack: LoadedPack, compare: ComparePack,
                     targets: list[tuple[str | None, Path]], dpi: int = 300,
                     step: Callable[[int, str], None] | None = None, background: bool = False,
-                    warn: Callable[[str], None] | None = None) -> list[Path]:
-    """Lay out and write each (hub, PDF) in turn; each file is whole or not written at all.
-    ``step(done, name)`` is told before each one (and may raise to stop)."""
+                    warn: Callable[[str], None] | None = None,
+                    options: WrittenOptions | None = None) -> list[Path]:
+    """Write each (hub, file) in turn, as a PDF or (a .docx file) a Word document; each
+    file is whole or not written at all. ``step(done, name)`` is told before each one (and
+    may raise to stop)."""
     import gc
 
     from .export import export_layout
@@ -120,7 +151,14 @@ def export_profiles(project: QgsProject, pack: LoadedPack, compare: ComparePack,
     for done, (hub, target) in enumerate(targets):
         if step:
             step(done, hub or compare.place)
-        layout = profile_layout(project, pack, compare, hub, background=background, warn=warn)
+        if Path(target).suffix.lower() == ".docx":
+            from ..documents.word import write_profile_docx
+
+            written.append(write_profile_docx(project, pack, compare, hub, Path(target),
+                                              options, background=background, warn=warn))
+            continue
+        layout = profile_layout(project, pack, compare, hub, background=background, warn=warn,
+                                options=options)
         written.append(export_layout(layout, target, "pdf", dpi=dpi))
         # Freed now, not at some later collection: while a finished layout lives, its legends
         # follow every layer the next profile's themes restyle, and each profile is slower.
@@ -143,46 +181,135 @@ class _Pages:
 
 
 def _chapters(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, compare: ComparePack,
-              table: CompareTable, hub: str | None, extent_kind: str, background=None) -> None:
-    """The four chapters: each one's tables, maps and charts."""
-    opacity = BACKGROUND_OPACITY if background is not None else 1.0
-    themes = available_themes(pack)
+              table: CompareTable, hub: str | None, extent_kind: str, background,
+              narrative: Narrative) -> None:
+    """The four chapters: each one's topics in words, then its tables, maps and charts."""
     for number, chapter in enumerate(schema.DOMAINS, start=1):
         chapter_title = f"{number}. {chapter}"
+        _topic_pages(layout, pages, chapter_title, narrative.chapter_topics(chapter))
         rows = _table_rows(table, [i for i in table.indicators
                                    if i.domain == chapter and not i.chart])
         for start in range(1, max(2, len(rows)), TABLE_ROWS_PER_PAGE):
             _table_page(layout, pages.next(LANDSCAPE), table, chapter_title,
                         [rows[0]] + rows[start:start + TABLE_ROWS_PER_PAGE])
-        for theme in [t for t in themes if schema.THEME_CHAPTERS.get(t) == chapter]:
-            spec = ReportMap(theme, extent_kind, hub, LANDSCAPE)
-            report_page(layout, pages.next(LANDSCAPE), pack, spec,
-                        *themed(pack, theme, emphasis=emphasis(spec), opacity=opacity),
-                        follow_map=False,  # exported as it is: classes chosen once
-                        background=background)
-        _chart_pages(layout, pages, chapter_title, _chapter_charts(compare, table, hub, chapter))
+        for theme in chapter_themes(pack, chapter):
+            _map_page(layout, pages.next(LANDSCAPE), pack, theme, hub, extent_kind, background)
+        _chart_pages(layout, pages, chapter_title, chapter_charts(compare, table, hub, chapter))
 
 
 def _what_changed(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, compare: ComparePack,
                   hub: str | None, extent_kind: str, background=None) -> None:
     """A 2025 pack's last chapter: the IMD decile change map, then each indicator's trend for
     the area against the city (the city's profile: against England)."""
-    trends = compare.trend_indicators()
-    if not trends:
+    if not compare.trend_indicators():
         return
-    title = f"{len(schema.DOMAINS) + 1}. What has changed since 2011 and 2019"
-    if "deprivation_change" in available_themes(pack):
-        spec = ReportMap("deprivation_change", extent_kind, hub, LANDSCAPE)
-        opacity = BACKGROUND_OPACITY if background is not None else 1.0
-        report_page(layout, pages.next(LANDSCAPE), pack, spec,
-                    *themed(pack, "deprivation_change", emphasis=emphasis(spec), opacity=opacity),
-                    follow_map=False, background=background)
-    area = hub or compare.city_code
-    charts = [trend_chart(compare, indicator, area) for indicator in trends]
-    _chart_pages(layout, pages, title, charts, "How has the local picture changed?")
+    title = CHANGE_CHAPTER_TITLE
+    for theme in chapter_themes(pack, CHANGE_CHAPTER):
+        _map_page(layout, pages.next(LANDSCAPE), pack, theme, hub, extent_kind, background)
+    _chart_pages(layout, pages, title, trend_charts(compare, hub),
+                 "How has the local picture changed?")
 
 
-def _chapter_charts(compare: ComparePack, table: CompareTable, hub: str | None,
+WHY, LOCAL_PICTURE, WHAT_ELSE = (
+    "Why is this important?", "What is the local picture? How does it compare?",
+    "What else is happening? What else can be done?")
+GREY = "#404040"
+
+
+def _topic_pages(layout: QgsPrintLayout, pages: _Pages, chapter_title: str, topics: list) -> None:
+    """Each topic's three questions answered: the shipped paragraph, the sentences written
+    from the data, and the council's text (or the placeholder saying where it goes)."""
+    text = items.Paragraph
+    parts = []
+    for topic in topics:
+        parts += [text(topic.name, 12, bold=True, space_before=4),
+                  text(WHY, 9, bold=True, space_before=1.5), text(topic.why, 9),
+                  text(LOCAL_PICTURE, 9, bold=True, space_before=1.5),
+                  *[text(f"\u2022 {s.text}", 9, space_before=0.8) for s in topic.sentences],
+                  text(WHAT_ELSE, 9, bold=True, space_before=1.5)]
+        parts += [_block_paragraph(kind, body) for kind, body in topic.what_else]
+    if parts:
+        _text_pages(layout, pages, PORTRAIT, chapter_title, "The topics in words", parts)
+
+
+def _block_paragraph(kind: str, body: str) -> items.Paragraph:
+    """One block of the council's Markdown (or the placeholder, in grey) as a paragraph."""
+    if kind == "heading":
+        return items.Paragraph(body, 9, bold=True, space_before=1)
+    if kind == "bullet":
+        return items.Paragraph(f"\u2022 {body}", 9, space_before=0.8)
+    return items.Paragraph(body, 9, colour=GREY if kind == "placeholder" else "#000000",
+                           space_before=0.8)
+
+
+def _summary_pages(layout: QgsPrintLayout, pages: _Pages, narrative: Narrative) -> None:
+    """The executive summary: per chapter, the figures furthest from the comparator."""
+    text = items.Paragraph
+    parts = [text(narrative.summary_intro, 9, colour=GREY)]
+    for number, chapter in enumerate(schema.DOMAINS, start=1):
+        found = narrative.summary.get(chapter, [])
+        parts.append(text(f"{number}. {chapter}", 11, bold=True, space_before=4))
+        parts += [text(f"\u2022 {s.text}", 9, space_before=0.8) for s in found] or \
+            [text(narrative.summary_none, 9)]
+    _text_pages(layout, pages, PORTRAIT, "Executive summary", narrative.area.name, parts)
+
+
+def chapter_themes(pack: LoadedPack, chapter: str) -> list[str]:
+    """The maps a chapter shows, among those the pack can draw (CHANGE_CHAPTER: the change
+    map of a 2025 pack)."""
+    if chapter == CHANGE_CHAPTER:
+        return [t for t in available_themes(pack) if t == "deprivation_change"]
+    return [t for t in available_themes(pack) if schema.THEME_CHAPTERS.get(t) == chapter]
+
+
+def trend_charts(compare: ComparePack, hub: str | None) -> list:
+    """Each trend of the pack for the hub (the city) against its comparator."""
+    return [trend_chart(compare, indicator, hub or compare.city_code)
+            for indicator in compare.trend_indicators()]
+
+
+def _map_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, theme: str, hub: str | None,
+              extent_kind: str, background=None) -> ReportMap:
+    """One themed report map of the hub (the city) on its own page."""
+    spec = ReportMap(theme, extent_kind, hub, LANDSCAPE)
+    opacity = BACKGROUND_OPACITY if background is not None else 1.0
+    report_page(layout, page, pack, spec,
+                *themed(pack, theme, emphasis=emphasis(spec), opacity=opacity),
+                follow_map=False,  # exported as it is: classes chosen once
+                background=background)
+    return spec
+
+
+def map_images(project: QgsProject, pack: LoadedPack, hub: str | None, dpi: int,
+               background: bool = False, warn: Callable[[str], None] | None = None) -> dict:
+    """The profile's maps as images, laid out as the PDF lays them: chapter (or
+    CHANGE_CHAPTER) -> [(caption, QImage)]. The user's layer styles are left as they were."""
+    from qgis.core import QgsLayoutExporter
+    from qgis.PyQt.QtCore import QSize
+
+    extent_kind = "hub" if hub else "city"
+    layout = items.new_layout(project, "jsna profile maps")
+    pages = _Pages(layout)
+    streets = map_background(project, pack, background, warn)
+    placed = []
+    with user_styles_kept(pack):
+        for chapter in (*schema.DOMAINS, CHANGE_CHAPTER):
+            for theme in chapter_themes(pack, chapter):
+                page = pages.next(LANDSCAPE)
+                spec = _map_page(layout, page, pack, theme, hub, extent_kind, streets)
+                placed.append((chapter, page, spec))
+        exporter = QgsLayoutExporter(layout)
+        out: dict = {}
+        for chapter, page, spec in placed:
+            indicator = spec.indicator(pack)
+            heading = theme_heading(spec.theme, pack.contents.edition) or indicator.title
+            caption = f"{hub or pack.contents.place}: {heading} ({indicator.period})"
+            image = exporter.renderPageToImage(page, QSize(), dpi)
+            out.setdefault(chapter, []).append((caption, image))
+    return out
+
+
+def chapter_charts(compare: ComparePack, table: CompareTable, hub: str | None,
                     chapter: str) -> list:
     """The chapter's charts: its groups (area against the city, or the city against England),
     then one indicator across the hub's neighbourhoods (or across the hubs)."""
@@ -305,8 +432,8 @@ def _cover(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, hub: str | N
                 page, colour="#404040")
 
 
-def _cell(text: str, size: float = 7, bold: bool = False, fill: str | None = None,
-          colour: str = "#000000") -> QgsTableCell:
+def _cell(text: str, fill: str | None = None, colour: str = "#000000", size: float = 7,
+          bold: bool = False) -> QgsTableCell:
     cell = QgsTableCell(text)
     cell.setTextFormat(items.text_format(size, bold, colour))
     if fill:
@@ -325,15 +452,9 @@ def _table_rows(table: CompareTable, indicators: list[IndicatorInfo]) -> list[li
             topic = ind.topic
             rows.append([_cell(topic or "Other", bold=True, fill=DOMAIN_FILL)]
                         + [_cell("", fill=DOMAIN_FILL) for _ in range(len(table.areas) + 1)])
-        unit = f" ({ind.unit})" if ind.unit and ind.unit != "%" else ""
-        row = [_cell(ind.title + unit), _cell(ind.period)]
+        row = [_cell(title_with_unit(ind)), _cell(ind.period)]
         for area in table.areas:
-            cell = table.cell(area, ind)
-            fill, colour = SIGNIFICANCE_COLOURS.get(cell.significance, (None, "#000000"))
-            text = format_value(ind, cell.value)
-            if area.level == schema.LEVEL_HUB and table.hub == ALL_HUBS and cell.rank:
-                text += f" ({ordinal(cell.rank)})"
-            figure = _cell(text, fill=fill, colour=colour)
+            figure = _cell(*shown_cell(table, area, ind))
             figure.setHorizontalAlignment(Qt.AlignmentFlag.AlignRight)
             row.append(figure)
         rows.append(row)
@@ -406,46 +527,92 @@ def _spine_pages(layout: QgsPrintLayout, pages: _Pages, compare: ComparePack, co
 
 def _sources_page(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack,
                   table: CompareTable) -> None:
-    sources: dict = {}  # source -> topics and periods of the figures taken from it
-    for ind in table.indicators:
-        topics, periods = sources.setdefault((ind.source, ind.licence, ind.attribution),
-                                             ({}, {}))
-        topics[ind.topic or ind.domain] = periods[ind.period] = True
-    text, grey = items.Paragraph, "#404040"
-    parts = []
-    for (source, licence, attribution), (topics, periods) in sources.items():
-        parts += [text(f"{source} ({licence})", 8, bold=True, space_before=2),
-                  text(f"{', '.join(topics)} ({'; '.join(periods)}).", 8),
-                  text(attribution, 8, colour=grey)]
-    parts += [text(SOURCES[key].attribution, 8, colour=grey, space_before=1 if i else 3)
-              for i, key in enumerate(("boundaries", "hcl_names", "aurn"))]
-    parts += [
-        text("Methods", 8, bold=True, space_before=3),
-        text("Rates are aggregated from summed numerators and denominators; scores without "
-             "counts are population-weighted means. 95% confidence intervals: Wilson score for "
-             "proportions, Byar's method (exact Poisson below 10) for counts and rates, the "
-             "source's own limits for life expectancy. A neighbourhood is significantly better "
-             f"or worse when the {pack.contents.place} average lies outside its interval "
-             "(Fingertips' method). Ranks: 1 = worst of the city's neighbourhoods.", 8),
-        text("Hub membership", 8, bold=True, space_before=3),
-        text(f"{pack.contents.info.get('hub_lookup', '')}: " + "; ".join(
-            f"{f['name']}: {f['membership_note']}" for f in pack.layer(schema.HUBS).getFeatures())
-            + ".", 8),
-        text(f"Produced {date.today():%d %B %Y} with JSNA Area Profiles from the data pack "
-             f"{pack.contents.path.name}.", 8, space_before=3)]
+    styles = {"heading": dict(bold=True, space_before=2.5), "paragraph": {},
+              "note": dict(colour="#404040")}
+    parts = [items.Paragraph(text, 8, **styles[kind])
+             for kind, text in sources_blocks(table.indicators, **sources_context(pack))]
     _text_pages(layout, pages, PORTRAIT, "Sources, licences and methods",
                 "Every figure in this profile, where it comes from and how it was made", parts)
+
+
+def sources_context(pack: LoadedPack) -> dict:
+    """What the sources section says besides the indicators: the pack, its hub lookup and
+    each hub's membership note."""
+    return {"place": pack.contents.place, "hub_lookup": pack.contents.info.get("hub_lookup", ""),
+            "memberships": [(f["name"], f["membership_note"])
+                            for f in pack.layer(schema.HUBS).getFeatures()],
+            "pack_name": pack.contents.path.name, "produced": f"{date.today():%d %B %Y}"}
 
 
 def _notes_page(layout: QgsPrintLayout, pages: _Pages, table: CompareTable) -> None:
     """What each indicator is, as its catalogue entry says (notes shared by several
     indicators are given once)."""
-    notes: dict = {}
-    for ind in table.indicators:
-        if ind.description:
-            notes.setdefault(ind.description, []).append(ind.title)
     text = items.Paragraph
-    parts = [part for note, titles in notes.items()
-             for part in (text("; ".join(titles), 7, bold=True, space_before=1.5), text(note, 7))]
+    parts = [part for titles, note in indicator_notes(table.indicators)
+             for part in (text(titles, 7, bold=True, space_before=1.5), text(note, 7))]
     _text_pages(layout, pages, PORTRAIT, "Indicator notes",
                 "What each figure is, from the indicator catalogue", parts)
+
+
+def assets_layer(assets: list) -> QgsVectorLayer:
+    """The placed community assets as numbered points (a memory layer, never in the project)."""
+    layer = QgsVectorLayer(f"Point?crs={schema.PACK_CRS}&field=number:integer&field=name:string",
+                           "Community assets", "memory")
+    features = []
+    for asset in (a for a in assets if a.placed):
+        feature = QgsFeature(layer.fields())
+        feature.setAttributes([asset.number, asset.name])
+        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(asset.x, asset.y)))
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    layer.setRenderer(QgsSingleSymbolRenderer(QgsMarkerSymbol.createSimple(
+        {"name": "circle", "color": "#C00000", "outline_color": "#FFFFFF", "size": "3"})))
+    labels = QgsPalLayerSettings()
+    labels.fieldName = "number"
+    labels.setFormat(items.text_format(8, True))
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(labels))
+    layer.setLabelsEnabled(True)
+    return layer
+
+
+def assets_page(layout: QgsPrintLayout, page: int, pack: LoadedPack, hub: str | None,
+                assets: list) -> None:
+    """The hub (the city) with each placed asset as a numbered point; the layer lives as long
+    as the layout."""
+    top = _title(layout, page, LANDSCAPE, "Community assets",
+                 f"{hub or pack.contents.place}: places and groups the council lists, numbered "
+                 "as in the list; those without a postcode found are listed only")
+    layer = assets_layer(assets)
+    layer.setParent(layout)
+    extent = QgsRectangle(area_extent(pack, "hub", hub)[0] if hub else pack.extent)
+    if layer.featureCount():
+        extent.combineExtentWith(layer.extent())
+    items.map_item(layout, "assets_map", [layer, pack.layer(schema.HUBS),
+                                          pack.layer(schema.NEIGHBOURHOODS)], extent,
+                   (MARGIN, top, LANDSCAPE.width - 2 * MARGIN, LANDSCAPE.height - top - MARGIN),
+                   page)
+
+
+def _assets_pages(layout: QgsPrintLayout, pages: _Pages, pack: LoadedPack, hub: str | None,
+                  assets: list) -> None:
+    """The assets' list, then their map."""
+    text = items.Paragraph
+    rows = [text(f"{a.number}. {a.name}" + (f" ({a.postcode})" if a.postcode else "")
+                 + ("" if a.placed or not a.postcode else ": postcode not found, not mapped"),
+                 9, bold=True, space_before=2) for a in assets]
+    parts = [p for a, row in zip(assets, rows) for p in (row, text(a.description, 9))]
+    _text_pages(layout, pages, PORTRAIT, "Community assets",
+                f"{hub or pack.contents.place}: what else is happening", parts)
+    assets_page(layout, pages.next(LANDSCAPE), pack, hub, assets)
+
+
+def assets_map_image(project: QgsProject, pack: LoadedPack, hub: str | None, assets: list,
+                     dpi: int):
+    """The assets' map page, as the PDF lays it out, as an image."""
+    from qgis.core import QgsLayoutExporter
+    from qgis.PyQt.QtCore import QSize
+
+    layout = items.new_layout(project, "jsna profile assets")
+    page = _Pages(layout).next(LANDSCAPE)
+    assets_page(layout, page, pack, hub, assets)
+    return QgsLayoutExporter(layout).renderPageToImage(page, QSize(), dpi)

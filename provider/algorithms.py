@@ -158,6 +158,25 @@ class JsnaAlgorithm(QgsProcessingAlgorithm):
         else:
             self.addParameter(QgsProcessingParameterString(name, description, optional=True))
 
+    def written_parameters(self) -> None:
+        """The council's own parts of a profile, each optional."""
+        self.addParameter(QgsProcessingParameterFile(
+            "LOCAL_TEXT", "Folder of 'What else is happening?' text (Markdown per topic; "
+            "optional)", behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "ASSETS", "Community assets (CSV: name, description, postcode, hub; optional)",
+            extension="csv", optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "TEMPLATES", "Reworded sentence templates (JSON; optional)", extension="json",
+            optional=True))
+
+    def written_options(self, parameters, context):
+        from ..core.narrative import WrittenOptions
+
+        return WrittenOptions(*(Path(p) if p else None for p in (
+            self.parameterAsFile(parameters, name, context)
+            for name in ("LOCAL_TEXT", "ASSETS", "TEMPLATES"))))
+
     @contextmanager
     def pack_project(self, parameters, context):
         """The pack's layers in a project of their own (the user's project is not touched),
@@ -400,19 +419,22 @@ class CompareNeighbourhoods(JsnaAlgorithm):
 
 
 class HubProfile(JsnaAlgorithm):
-    name_, display = "hubprofile", "Export a hub profile PDF"
+    name_, display = "hubprofile", "Export a hub profile (PDF or Word)"
     help_text = ("Writes a hub's profile (or, with no hub, the city's: its Family Hub areas "
-                 "compared) as one PDF in the JSNA's four chapters: Demographics and "
-                 "Communities, Prospects, Housing and Environment, Health and Wellbeing. Each "
-                 "has its indicators compared with the city, its maps and charts; then a spine "
-                 "chart per neighbourhood, sources and licences.")
+                 "compared) as a PDF or, for a .docx output, a Word document, in the JSNA's "
+                 "four chapters: Demographics and Communities, Prospects, Housing and "
+                 "Environment, Health and Wellbeing. An executive summary, then each topic: why "
+                 "it matters, the local picture written from the data (significance from 95% "
+                 "confidence limits), and what else is happening (the council's Markdown "
+                 "text); tables, maps and charts; sources and licences.")
     main_thread = True  # it styles project layers or draws layouts
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.pack_parameter()
         self.hub_parameter("HUB", "Hub (empty: the city's profile)")
+        self.written_parameters()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", "Profile PDF", "PDF (*.pdf)"))
+            "OUTPUT", "Profile", "PDF (*.pdf);;Word document (*.docx)"))
 
     def execute(self, parameters, context, feedback) -> dict:
         from ..core.compare import ComparePack
@@ -423,20 +445,28 @@ class HubProfile(JsnaAlgorithm):
             hub = self.parameterAsString(parameters, "HUB", context) or None
             self.step(feedback, 20, f"Laying out {hub or pack.contents.place}'s profile")
             target = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
+            if target.suffix.lower() not in (".pdf", ".docx"):
+                raise JsnaInputError(f"{target.name}: a profile is written as .pdf or .docx")
             out = export_profiles(project, pack, ComparePack(pack.contents.path),
-                                  [(hub, target)])[0]
+                                  [(hub, target)], options=self.written_options(parameters,
+                                                                                context),
+                                  warn=feedback.pushWarning)[0]
         return {"OUTPUT": str(out)}
 
 
 class EveryProfile(JsnaAlgorithm):
     name_, display = "everyprofile", "Export every profile (each hub and the city)"
-    help_text = ("Writes each Family Hub area's profile and the city's, one PDF each, into a "
-                 "folder (named after the hub). Each PDF is written whole or not at all; "
-                 "cancelling stops before the next one.")
+    help_text = ("Writes each Family Hub area's profile and the city's, one PDF or Word "
+                 "document each, into a folder (named after the hub). Each file is written "
+                 "whole or not at all; cancelling stops before the next one.")
     main_thread = True  # it styles project layers or draws layouts
+    formats = ["pdf", "docx"]
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.pack_parameter()
+        self.addParameter(QgsProcessingParameterEnum(
+            "FORMAT", "Format", ["PDF", "Word document (docx)"], defaultValue=0))
+        self.written_parameters()
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT", "Folder"))
 
     def execute(self, parameters, context, feedback) -> dict:
@@ -448,11 +478,13 @@ class EveryProfile(JsnaAlgorithm):
         folder.mkdir(parents=True, exist_ok=True)
         with self.pack_project(parameters, context) as (project, pack):
             compare = ComparePack(pack.contents.path)
-            targets = every_profile(compare.place, compare.hubs, folder)
+            fmt = self.formats[self.parameterAsEnum(parameters, "FORMAT", context)]
+            targets = every_profile(compare.place, compare.hubs, folder, fmt)
             written = export_profiles(
                 project, pack, compare, targets,
                 step=lambda done, name: self.step(feedback, 5 + 95 * done / len(targets),
-                                                  f"{name}'s profile"))
+                                                  f"{name}'s profile"),
+                warn=feedback.pushWarning, options=self.written_options(parameters, context))
         return {"OUTPUT": str(folder), "FILES": ";".join(str(p) for p in written)}
 
 

@@ -329,6 +329,35 @@ def profile_of(hub: str):
     return run
 
 
+def word_profile(assets: str | None = None, local_text: str | None = None,
+                 templates: dict | None = None, target: str = "harmony.docx"):
+    """Harmony's Word profile with the council's own parts, each made here from ``text``."""
+    def run(env):
+        import json
+
+        from qgis.core import QgsProject
+
+        from jsna_profiles.core.compare import ComparePack
+        from jsna_profiles.core.narrative import TEMPLATES_FILE, WrittenOptions
+        from jsna_profiles.layers.pack import open_pack
+        from jsna_profiles.layouts.profile import export_profiles
+
+        reworded = None
+        if templates:
+            data = json.loads(TEMPLATES_FILE.read_text())
+            data["sentences"].update(templates)
+            reworded = env.table("templates.json", json.dumps(data))
+        options = WrittenOptions(env.inputs / local_text if local_text else None,
+                                 env.table("assets.csv", assets) if assets else None, reworded)
+        project = QgsProject()
+        try:
+            export_profiles(project, open_pack(env.pack, project), ComparePack(env.pack),
+                            [("Harmony", env.out / target)], options=options)
+        finally:
+            project.clear()
+    return run
+
+
 def unusable_file_name(env):
     from jsna_profiles.core.files import safe_file_name
 
@@ -937,6 +966,20 @@ CASES = [
          secrets_in_the_address),
     Case("token in the address kept, and out of messages", None, token_in_the_address_works,
          writes=("out/cache/*",)),
+    Case("assets table without a name column", r"assets\.csv: the community assets table needs "
+         r"the columns name and description .*'name' is missing",
+         word_profile(assets="title,description\nHall,Meets weekly\n")),
+    Case("assets with unplaceable postcodes listed, not mapped", None,
+         word_profile(assets="name,description,postcode\nHall,Meets,ZZ9 9ZZ\nClub,Plays,\n"),
+         writes=("out/harmony.docx",)),
+    Case("local text folder that is not there", r"Folder of local text not found",
+         word_profile(local_text="no such folder")),
+    Case("templates with a field they cannot fill", r"the template 'ratio' uses \{hub_name\}, "
+         r"which it cannot fill", word_profile(templates={"ratio": "{hub_name} {ratio}"})),
+    Case("Word profile onto a folder of the same name", r"Cannot write in_the_way\.docx: Is a "
+         r"directory",
+         word_profile(target="in_the_way.docx"), prepare=lambda env: (
+             env.out / "in_the_way.docx" / "kept").mkdir(parents=True)),
 ]
 
 

@@ -333,3 +333,26 @@ def test_dialogs_turn_choices_into_requests(qgis_app):
     assert [profile.hub.itemData(i) for i in (1, 2)] == [None, ALL_HUBS]  # the city; all
     profile.hub.setCurrentIndex(2)
     assert profile.output.storageMode() == QgsFileWidget.StorageMode.GetDirectory
+    profile.format.setCurrentIndex(profile.format.findData("docx"))
+    profile.local_text.setFilePath("/tmp/our text")
+    assert profile.output.filter() == "Word document (*.docx)"
+    chosen = profile.choice()
+    assert (chosen["fmt"], chosen["local_text"], chosen["assets"]) == ("docx", "/tmp/our text",
+                                                                       None)
+
+
+def test_plugin_writes_a_word_profile(plugin, qgis_iface, coventry_pack, tmp_path):
+    import docx
+
+    from jsna_profiles.core.narrative import WrittenOptions
+
+    plugin.open_pack(str(coventry_pack))
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / "fuel-poverty.md").write_text("Our winter plan.")
+    written = plugin.export_profile("Harmony", str(tmp_path / "harmony"), fmt="docx",
+                                    options=WrittenOptions(tmp_path / "text"))
+    assert written == tmp_path / "harmony.docx"  # the format's extension added
+    texts = [p.text for p in docx.Document(str(written)).paragraphs]
+    assert "Our winter plan." in texts and "Executive summary" in texts
+    assert QgsProject.instance().layoutManager().layouts() == []  # a document, not a layout
+    assert f"Wrote {written}" in qgis_iface.messageBar().get_messages(0)[-1]

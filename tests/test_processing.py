@@ -123,6 +123,34 @@ def test_profile_and_atlas(processing, coventry_pack, tmp_path):
     assert (folder / "Hillfields.pdf").read_bytes() != before
 
 
+def test_profile_as_word_with_the_councils_text(processing, coventry_pack, tmp_path):
+    import docx
+
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / "housing.md").write_text("The housing strategy.")
+    (tmp_path / "text" / "nothing-like-a-topic.md").write_text("?")
+    feedback = Recorder()
+    result = processing.run("jsna:hubprofile", {
+        "PACK": str(coventry_pack), "HUB": "Harmony", "LOCAL_TEXT": str(tmp_path / "text"),
+        "OUTPUT": str(tmp_path / "harmony.docx")}, feedback=feedback)
+    texts = [p.text for p in docx.Document(result["OUTPUT"]).paragraphs]
+    assert "The housing strategy." in texts
+    assert any("nothing-like-a-topic.md: no topic" in w for w in feedback.warnings)
+    with pytest.raises(QgsProcessingException, match="written as .pdf or .docx"):
+        processing.run("jsna:hubprofile", {"PACK": str(coventry_pack), "HUB": "Harmony",
+                                           "OUTPUT": str(tmp_path / "harmony.txt")})
+
+
+class Recorder(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.warnings = []
+
+    def pushWarning(self, warning):  # noqa: N802
+        self.warnings.append(warning)
+        super().pushWarning(warning)
+
+
 def test_style_layer(processing, coventry_pack):
     from jsna_profiles.layers.pack import open_pack
 

@@ -10,7 +10,7 @@ import re
 
 from conftest import ROOT
 
-PACKAGES = ("core", "builder", "layers", "layouts", "charts", "ui", "provider")
+PACKAGES = ("core", "builder", "layers", "layouts", "charts", "documents", "ui", "provider")
 TOP_FILES = ("__init__.py", "plugin.py", "cli.py", "qgis_runtime.py")
 
 PATTERNS = {

@@ -17,6 +17,9 @@ from .report_map_dialog import (
     remembered_hub,
 )
 
+PROFILE_FORMATS = [("PDF", "pdf"), ("Word document (.docx), to finish in Word", "docx")]
+PROFILE_FORMATS_FILTERS = [("pdf", "PDF (*.pdf)"), ("docx", "Word document (*.docx)")]
+
 
 class HubExportDialog(QDialog):
     """``atlas``: hub or whole city, map, one PDF or one per neighbourhood, paper.
@@ -41,7 +44,7 @@ class HubExportDialog(QDialog):
             self.hub.addItem(f"Whole {place}", None)
         if kind == "profile":
             self.hub.addItem(f"{place} (its Family Hub areas compared)", None)
-            self.hub.addItem(f"Every hub and {place}: one PDF each, into a folder", ALL_HUBS)
+            self.hub.addItem(f"Every hub and {place}: one file each, into a folder", ALL_HUBS)
             self.hub.currentIndexChanged.connect(self._hub_changed)
         self.hub.setCurrentIndex(max(0, self.hub.findData(remembered_hub(hubs))))
         form.addRow("Hub", self.hub)
@@ -58,6 +61,26 @@ class HubExportDialog(QDialog):
             self.per_neighbourhood.toggled.connect(self._output_mode)
         else:
             form.addRow("", self.background)
+            self.format = QComboBox()
+            self.format.setObjectName("format")
+            for text, fmt in PROFILE_FORMATS:
+                self.format.addItem(text, fmt)
+            self.format.currentIndexChanged.connect(self._format_changed)
+            form.addRow("Format", self.format)
+            self.local_text = QgsFileWidget()
+            self.local_text.setObjectName("local_text")
+            self.local_text.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
+            self.local_text.setToolTip(
+                "Optional: Markdown files named after topics (fuel-poverty.md), in a sub-folder "
+                "named after a hub for that hub only; their text answers 'What else is "
+                "happening?'")
+            form.addRow("Local text folder", self.local_text)
+            self.assets = QgsFileWidget()
+            self.assets.setObjectName("assets")
+            self.assets.setFilter("CSV (*.csv)")
+            self.assets.setToolTip("Optional: community assets (name, description, postcode, "
+                                   "hub), listed and mapped where the postcode is found")
+            form.addRow("Community assets", self.assets)
         self.output = QgsFileWidget()
         self.output.setObjectName("output")
         self.output.setFilter("PDF (*.pdf)")
@@ -72,6 +95,11 @@ class HubExportDialog(QDialog):
         form.addRow("", self.output_error)
         form.addRow(ok_cancel(self))
 
+    def _format_changed(self, _index: int) -> None:
+        self.output.setFilter(dict(PROFILE_FORMATS_FILTERS)[self.format.currentData()])
+        self.setWindowTitle("JSNA Area Profiles: profile " + (
+            "PDF" if self.format.currentData() == "pdf" else "Word document"))
+
     def _hub_changed(self, _index: int) -> None:
         if self.kind == "profile":
             self._output_mode(self.hub.currentData() == ALL_HUBS)
@@ -84,7 +112,7 @@ class HubExportDialog(QDialog):
         if not self.output.filePath().strip():
             folder = self.output.storageMode() == QgsFileWidget.StorageMode.GetDirectory
             self.output_error.setText("Choose the folder to write into" if folder
-                                      else "Choose the PDF file to write")
+                                      else "Choose the file to write")
             self.output_error.show()
             return
         if self.hub.currentData() not in (None, ALL_HUBS):
@@ -97,5 +125,7 @@ class HubExportDialog(QDialog):
             chosen.update(theme=self.map.currentData(), paper=self.paper.currentData(),
                           one_file=not self.per_neighbourhood.isChecked())
         else:
-            chosen.update(background=self.background.isChecked())
+            chosen.update(background=self.background.isChecked(), fmt=self.format.currentData(),
+                          local_text=self.local_text.filePath().strip() or None,
+                          assets=self.assets.filePath().strip() or None)
         return chosen
