@@ -40,13 +40,14 @@ from ..layouts.chart_item import CHART_WIDTH
 from ..layouts.profile import (
     CHANGE_CHAPTER,
     CHANGE_CHAPTER_TITLE,
-    CITY_PROFILE,
     LOCAL_PICTURE,
     WHAT_ELSE,
     WHY,
     assets_map_image,
     chapter_charts,
     map_images,
+    profile_name,
+    profile_table,
     sources_context,
     trend_charts,
 )
@@ -76,12 +77,7 @@ def write_profile_docx(project: QgsProject, pack: LoadedPack, compare: ComparePa
     except ImportError:
         raise JsnaInputError("Word profiles need python-docx (Debian: apt install python3-docx; "
                              "elsewhere: pip install python-docx)") from None
-    if hub is CITY_PROFILE:
-        table = compare.hubs_table()
-    else:
-        table = compare.table(hub)  # a clear error for an unknown hub
-        if not [a for a in table.areas if a.level == schema.LEVEL_NEIGHBOURHOOD]:
-            raise JsnaInputError(f"The hub '{hub}' has no neighbourhoods in the pack")
+    table = profile_table(compare, hub)
     narrative, assets = written_profile(compare, hub, options, warn)
     maps = map_images(project, pack, hub, WORD_DPI, background, warn)
     assets_map = assets_map_image(project, pack, hub, assets, WORD_DPI) \
@@ -118,11 +114,10 @@ class _Profile:
         from docx import Document
 
         self.pack, self.compare, self.table, self.hub = pack, compare, table, hub
-        self.narrative, self.maps, self.assets, self.assets_map = narrative, maps, assets, \
-            assets_map
+        self.narrative, self.maps = narrative, maps
+        self.assets, self.assets_map = assets, assets_map
         self.place = compare.place
-        self.name = f"{hub} Family Hub reach area" if hub else f"{self.place} and its Family " \
-            "Hub areas"
+        self.name = profile_name(self.place, hub)
         self.doc = Document()
         self.figures = self.tables = 0
 

@@ -91,15 +91,10 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
     when it cannot be had, and of council text or assets that cannot be used). ``options``:
     the council's own text, assets and templates."""
     place = pack.contents.place
-    if hub is CITY_PROFILE:
-        table = compare.hubs_table()
-        extent_kind, name = "city", f"{place} and its Family Hub areas"
-    else:
+    if hub is not CITY_PROFILE:
         area_extent(pack, "hub", hub)  # a clear error for an unknown hub, before anything else
-        table = compare.table(hub)
-        if not [a for a in table.areas if a.level == schema.LEVEL_NEIGHBOURHOOD]:
-            raise JsnaInputError(f"The hub '{hub}' has no neighbourhoods in the pack")
-        extent_kind, name = "hub", f"{hub} Family Hub reach area"
+    extent_kind, name = ("hub" if hub else "city"), profile_name(place, hub)
+    table = profile_table(compare, hub)
     layout = items.new_layout(project, items.unique_layout_name(
         project, f"{place} {hub} hub profile" if hub else f"{place} city profile"))
     narrative, assets = written_profile(compare, hub, options, warn)
@@ -124,6 +119,20 @@ def profile_layout(project: QgsProject, pack: LoadedPack, compare: ComparePack,
 
 
 PROFILE_FORMATS = ("pdf", "docx")
+
+
+def profile_name(place: str, hub: str | None) -> str:
+    return f"{hub} Family Hub reach area" if hub else f"{place} and its Family Hub areas"
+
+
+def profile_table(compare: ComparePack, hub: str | None) -> CompareTable:
+    """What a profile compares: the hub's neighbourhoods (the city's: its hubs side by side)."""
+    if hub is CITY_PROFILE:
+        return compare.hubs_table()
+    table = compare.table(hub)  # a clear error for an unknown hub
+    if not [a for a in table.areas if a.level == schema.LEVEL_NEIGHBOURHOOD]:
+        raise JsnaInputError(f"The hub '{hub}' has no neighbourhoods in the pack")
+    return table
 
 
 def every_profile(place: str, hubs: list[str], folder: Path,
