@@ -183,11 +183,20 @@ def _styles(args) -> int:
     return 0
 
 
+def _publish(args) -> int:
+    from .builder.publish import publish_pack
+
+    report = publish_pack(Path(args.pack), args.to, args.schema, args.replace)
+    print(f"published {report.location} ({report.tables} tables, {report.rows:,} rows, "
+          f"{report.styles} styles) in {report.seconds:.1f} s")
+    return 0
+
+
 def _compare(args) -> int:
     from .core.compare import ComparePack
     from .core.compare_export import csv_text, write_csv, write_xlsx
 
-    compare = ComparePack(Path(args.pack))
+    compare = ComparePack(args.pack)  # a GeoPackage, or PG:<connection> schema=<name>
     if args.level == "hub":
         if args.hub:
             raise JsnaInputError("--level hub compares every hub; leave out --hub")
@@ -237,6 +246,17 @@ def _paper_options(command: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="jsna", description="JSNA Area Profiles")
     commands = root.add_subparsers(dest="command", required=True)
+    publish = commands.add_parser(
+        "publish", help="publish a pack to a PostgreSQL/PostGIS server, one schema per pack, "
+        "for a team to open, compare and profile")
+    publish.add_argument("--pack", required=True, help="the pack (GeoPackage) to publish")
+    publish.add_argument("--to", required=True,
+                         help="the server: a pg_service name, or libpq keywords without a "
+                         "password ('host=db dbname=gis user=me'; the password in ~/.pgpass)")
+    publish.add_argument("--schema", required=True, help="the pack's schema, e.g. coventry_2025")
+    publish.add_argument("--replace", action="store_true",
+                         help="replace the pack already published in that schema")
+    publish.set_defaults(run=_publish)
     build = commands.add_parser("build-pack", help="build a data pack from official source files")
     build.add_argument("--sources", required=True, help="folder of official source files")
     build.add_argument("--out", required=True, help="GeoPackage to write (replaced when complete)")

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import csv
 import re
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema as s
 from .errors import JsnaInputError
-from .packfile import connect_read_only
+from .packstore import PackLocation, open_reader
 
 REQUIRED = ("name", "description")
 OPTIONAL = ("postcode", "hub")
@@ -66,26 +65,20 @@ def read_assets(path: str | Path, hub: str | None) -> list[Asset]:
                   get(row, "hub")) for n, row in enumerate(chosen, start=1)]
 
 
-def place_assets(assets: list[Asset], pack_path: str | Path) -> tuple[list[Asset], list[str]]:
+def place_assets(assets: list[Asset], pack: str | Path | PackLocation
+                 ) -> tuple[list[Asset], list[str]]:
     """The assets with their postcodes' positions from the pack, and a message for each that
     could not be placed (it is still listed, without a map point)."""
     wanted = {postcode_key(a.postcode) for a in assets if a.postcode}
     found: dict = {}
     has_table = False
     if wanted:
-        with connect_read_only(Path(pack_path)) as db:
-            has_table = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
-                                   (s.POSTCODES,)).fetchone() is not None
-            if has_table:
-                try:  # one postcode at a time: a council's list is short
-                    for key in sorted(wanted):
-                        row = db.execute(f"SELECT x, y FROM {s.POSTCODES} WHERE postcode = ?",
-                                         (key,)).fetchone()
-                        if row is not None:
-                            found[key] = row
-                except sqlite3.DatabaseError as exc:
-                    raise JsnaInputError(f"The pack's postcode table cannot be read ({exc})"
-                                         ) from None
+        with open_reader(pack) as reader:
+            has_table = reader.has_table(s.POSTCODES)
+            for key in sorted(wanted) if has_table else ():  # a council's list is short
+                rows = reader.rows(f"SELECT x, y FROM {s.POSTCODES} WHERE postcode = ?", (key,))
+                if rows:
+                    found[key] = rows[0]
     placed, messages = [], []
     for asset in assets:
         at = found.get(postcode_key(asset.postcode))

@@ -8,7 +8,6 @@ then only a selection. No Qt here: the dock panel, the command line and exports 
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ import pandas as pd
 from . import schema as s
 from . import statistics as st
 from .errors import JsnaInputError
-from .packfile import connect_read_only
+from .packstore import PackLocation, open_reader, parse_location
 
 CITY, HUB, ENGLAND = s.COMPARATORS
 COMPARATORS = s.COMPARATORS
@@ -97,25 +96,18 @@ def unit_multiplier(unit: str) -> float:
     return 1.0
 
 
-def _read(path: Path) -> tuple:
-    if not path.is_file():
-        raise JsnaInputError(f"Data pack not found: {path}")
-    try:
-        with connect_read_only(path) as db:
-            catalogue = pd.read_sql_query(f"SELECT * FROM {s.CATALOGUE}", db)
-            values = pd.read_sql_query(
-                f"SELECT area_code, level, indicator_id, period, value, numerator, denominator, "
-                f"lower95, upper95, note FROM {s.VALUES} WHERE level <> ?", db,
-                params=(s.LEVEL_SMALL_AREA,))
-            areas = pd.read_sql_query(f"SELECT code, name, hub FROM {s.NEIGHBOURHOODS}", db)
-            info = dict(db.execute(f"SELECT key, value FROM {s.PACK_INFO}").fetchall())
-            has_trends = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
-                                    (s.TRENDS,)).fetchone()
-            earlier = pd.read_sql_query(
-                f"SELECT area_code, indicator_id, period, value, numerator, denominator "
-                f"FROM {s.TRENDS}", db) if has_trends else None
-    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
-        raise JsnaInputError(f"{path.name} cannot be read as a JSNA data pack ({exc})") from None
+def _read(location: PackLocation) -> tuple:
+    """Everything the comparison needs, in one read (one snapshot of a server's pack)."""
+    with open_reader(location) as pack:
+        catalogue = pack.frame(f"SELECT * FROM {s.CATALOGUE}")
+        values = pack.frame(
+            f"SELECT area_code, level, indicator_id, period, value, numerator, denominator, "
+            f"lower95, upper95, note FROM {s.VALUES} WHERE level <> ?", (s.LEVEL_SMALL_AREA,))
+        areas = pack.frame(f"SELECT code, name, hub FROM {s.NEIGHBOURHOODS}")
+        info = dict(pack.rows(f"SELECT key, value FROM {s.PACK_INFO}"))
+        earlier = pack.frame(
+            f"SELECT area_code, indicator_id, period, value, numerator, denominator "
+            f"FROM {s.TRENDS}") if pack.has_table(s.TRENDS) else None
     return catalogue, values, areas, info, earlier
 
 
@@ -132,11 +124,12 @@ class TrendPoint:
 class ComparePack:
     """A pack's values with limits, significance and ranks, ready to slice by hub."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        catalogue, values, areas, info, earlier = _read(self.path)
+    def __init__(self, path: str | Path | PackLocation):
+        self.location = parse_location(path)
+        self.path = self.location.path  # None for a pack on a server
+        catalogue, values, areas, info, earlier = _read(self.location)
         self._earlier = earlier
-        self.place = info.get("place") or self.path.stem
+        self.place = info.get("place") or (self.path.stem if self.path else self.location.schema)
         self.city_code = info.get("la_code") or ""
         areas = areas.sort_values("name", key=lambda c: c.str.lower())
         self.neighbourhoods = {

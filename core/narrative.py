@@ -645,7 +645,7 @@ def written_profile(compare: ComparePack, hub: str | None, options: WrittenOptio
     narrative = write_narrative(compare, hub, Templates.load(options.templates), local)
     assets = []
     if options.assets:
-        assets, messages = place_assets(read_assets(options.assets, hub), compare.path)
+        assets, messages = place_assets(read_assets(options.assets, hub), compare.location)
         for message in messages:
             warn(message)
     return narrative, assets

@@ -10,6 +10,8 @@ import hashlib
 import os
 import shutil
 import sys
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,64 @@ def coventry_pack_2025(tmp_path_factory, qgis_app) -> Path:
     out = tmp_path_factory.mktemp("pack2025") / "coventry.gpkg"
     build_pack(SOURCES, out, PlaceConfig.load(edition="2025"))
     return out
+
+
+@dataclass(frozen=True)
+class PostgisServer:
+    """A throwaway server's connections: the superuser, a role that may publish and write,
+    and one that may only read (their passwords are in a pgpass file, never in these)."""
+
+    folder: Path
+    admin: str
+    writer: str
+    reader: str
+    writer_password: str
+
+
+@pytest.fixture(scope="session")
+def postgis(tmp_path_factory) -> PostgisServer:
+    """A PostgreSQL/PostGIS server of the test session's own (bin/local-postgis, on a Unix
+    socket), stopped and removed afterwards."""
+    import secrets
+    import subprocess
+    import tempfile
+
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        pytest.skip("PostgreSQL is not installed here (bin/install-deps installs postgresql "
+                    "and postgresql-postgis from Debian)")
+    folder = Path(tempfile.mkdtemp(prefix="jsna-pg-"))  # short: a socket path has a limit
+    script = ROOT / "bin" / "local-postgis"
+    started = subprocess.run([str(script), "start", str(folder)], capture_output=True, text=True)
+    assert started.returncode == 0, started.stderr
+    admin = started.stdout.strip()
+    passwords = {role: secrets.token_hex(8) for role in ("jsna_writer", "jsna_reader")}
+    import psycopg2
+
+    with closing(psycopg2.connect(admin)) as db, db, db.cursor() as cursor:
+        for role, password in passwords.items():
+            cursor.execute(f"CREATE ROLE {role} LOGIN PASSWORD %s", (password,))
+        cursor.execute("GRANT CREATE ON DATABASE jsna TO jsna_writer")
+        cursor.execute("GRANT CREATE ON SCHEMA public TO jsna_writer")
+        cursor.execute("ALTER DEFAULT PRIVILEGES FOR ROLE jsna_writer GRANT USAGE ON SCHEMAS "
+                       "TO jsna_reader")
+        cursor.execute("ALTER DEFAULT PRIVILEGES FOR ROLE jsna_writer GRANT SELECT ON TABLES "
+                       "TO jsna_reader")
+    pgpass = folder / "pgpass"
+    pgpass.write_text("".join(f"*:*:*:{role}:{password}\n"
+                              for role, password in passwords.items()))
+    pgpass.chmod(0o600)
+    before = os.environ.get("PGPASSFILE")
+    os.environ["PGPASSFILE"] = str(pgpass)
+    try:
+        yield PostgisServer(folder, admin, f"host={folder} dbname=jsna user=jsna_writer",
+                            f"host={folder} dbname=jsna user=jsna_reader",
+                            passwords["jsna_writer"])
+    finally:
+        if before is None:
+            os.environ.pop("PGPASSFILE", None)
+        else:
+            os.environ["PGPASSFILE"] = before
+        subprocess.run([str(script), "stop", str(folder)], capture_output=True)
 
 
 @pytest.fixture

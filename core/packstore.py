@@ -1,0 +1,227 @@
+"""Where a pack lives, and the one small interface the domain code reads it through.
+
+A pack is a GeoPackage file (read as read-only SQLite) or a schema on a PostgreSQL/PostGIS
+server (read with psycopg2), written as GDAL writes such a source:
+``PG:service=jsna schema=coventry_2025`` or ``PG:host=db.council.local dbname=gis
+schema=coventry_2025``. Passwords never go in that text: a pg_service entry or the
+``~/.pgpass`` file holds them, and every message shows the location without one.
+
+A server read is one read-only REPEATABLE READ transaction: whatever another officer
+publishes or adds meanwhile, a reader sees the pack whole, before or after, never a mix.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import JsnaInputError
+
+PG_PREFIX = "PG:"
+SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+SECRET_KEYS = ("password",)
+# From the catalogue, which lists every table whoever may read it (information_schema only
+# shows a role what it has rights on).
+TABLE_IN_SCHEMA = ("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE n.nspname = %s AND c.relname = %s")
+
+
+@dataclass(frozen=True)
+class PackLocation:
+    """A GeoPackage path, or a server connection (libpq keywords) and a schema."""
+
+    path: Path | None = None
+    conninfo: str = ""
+    schema: str = ""
+
+    @property
+    def on_server(self) -> bool:
+        return self.path is None
+
+    def __str__(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        return f"{PG_PREFIX}{self.conninfo} schema={self.schema}"
+
+    @property
+    def name(self) -> str:
+        """A short name for messages and titles: the file's, or the schema's."""
+        return self.path.name if self.path is not None else self.schema
+
+
+def check_schema_name(name: str) -> str:
+    if not SCHEMA_NAME.match(name or ""):
+        raise JsnaInputError(f"'{name}' cannot be a pack's schema name: use lower-case letters, "
+                             "digits and underscores, starting with a letter (at most 63)")
+    return name
+
+
+def server_location(conninfo: str, schema: str) -> PackLocation:
+    """A pack on a server; the connection must not carry a password (use a pg_service entry,
+    ~/.pgpass or QGIS's authentication database)."""
+    words = _words(conninfo)
+    if any(key in SECRET_KEYS for key, _ in words):
+        raise JsnaInputError("Give the server as a pg_service name or connection keywords "
+                             "without a password (keep the password in ~/.pgpass or a "
+                             "pg_service file)")
+    if not words:
+        raise JsnaInputError("No server given: a pg_service name (service=NAME) or connection "
+                             "keywords (host=... dbname=...)")
+    return PackLocation(None, " ".join(f"{k}={shlex.quote(v)}" for k, v in words),
+                        check_schema_name(schema))
+
+
+def _words(conninfo: str) -> list[tuple[str, str]]:
+    text = conninfo.strip()
+    if text and "=" not in text:  # a bare name: a pg_service entry
+        return [("service", text)]
+    try:
+        parts = shlex.split(text)
+    except ValueError as exc:
+        raise JsnaInputError(f"The server connection cannot be read ({exc})") from None
+    words = []
+    for part in parts:
+        key, sep, value = part.partition("=")
+        if not sep or not key:
+            raise JsnaInputError(f"The server connection cannot be read near '{key}': "
+                                 "write keyword=value pairs")
+        words.append((key.strip().lower(), value))
+    return words
+
+
+def parse_location(text: str | Path | PackLocation) -> PackLocation:
+    """A pack argument as given: a file path, or ``PG:<connection> schema=<name>``."""
+    if isinstance(text, PackLocation):
+        return text
+    if isinstance(text, Path) or not str(text).startswith(PG_PREFIX):
+        return PackLocation(Path(text))
+    words = _words(str(text)[len(PG_PREFIX):])
+    schemas = [v for k, v in words if k == "schema"]
+    if len(schemas) != 1:
+        raise JsnaInputError(f"{PG_PREFIX} pack locations name one schema: "
+                             f"{PG_PREFIX}service=NAME schema=SCHEMA")
+    rest = " ".join(f"{k}={shlex.quote(v)}" for k, v in words if k != "schema")
+    return server_location(rest, schemas[0])
+
+
+class PackReader:
+    """Queries against one pack: ``?`` placeholders, tables by their pack names."""
+
+    def __init__(self, connection, placeholder: str, has_table_sql: str, schema: str = ""):
+        self._connection, self._placeholder = connection, placeholder
+        self._has_table_sql, self._schema = has_table_sql, schema
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return self._cursor(sql, params).fetchall()
+
+    def frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+        cursor = self._cursor(sql, params)
+        rows = cursor.fetchall()
+        return pd.DataFrame(rows, columns=[d[0] for d in cursor.description])
+
+    def has_table(self, name: str) -> bool:
+        params = (self._schema, name) if self._schema else (name,)
+        return bool(self._cursor(self._has_table_sql, params).fetchall())
+
+    def _cursor(self, sql: str, params: tuple):
+        cursor = self._connection.cursor()
+        cursor.execute(sql.replace("?", self._placeholder), params)
+        return cursor
+
+
+@contextmanager
+def open_reader(location: str | Path | PackLocation) -> Iterator[PackReader]:
+    """A reader for one block: the GeoPackage read-only, or one read-only snapshot of the
+    server's schema. A server that cannot be reached, or a schema that holds no pack, is a
+    one-line error without the connection's secrets."""
+    location = parse_location(location)
+    try:
+        with (_file_reader if location.path else _server_reader)(location) as reader:
+            yield reader
+    except sqlite3.DatabaseError as exc:
+        raise JsnaInputError(f"{location.name} cannot be read as a JSNA data pack ({exc})"
+                             ) from None
+    except Exception as exc:  # the server's errors: psycopg2 is imported only when needed
+        if type(exc).__module__.startswith("psycopg2"):
+            raise JsnaInputError(f"The pack {location.name} on the server cannot be read "
+                                 f"({_first_line(exc)})") from None
+        raise
+
+
+@contextmanager
+def _file_reader(location: PackLocation) -> Iterator[PackReader]:
+    from .packfile import connect_read_only
+
+    if not location.path.is_file():
+        raise JsnaInputError(f"Data pack not found: {location.path}")
+    with connect_read_only(location.path) as db:
+        yield PackReader(db, "?", "SELECT 1 FROM sqlite_master WHERE name = ?")
+
+
+@contextmanager
+def _server_reader(location: PackLocation) -> Iterator[PackReader]:
+    with server_connection(location.conninfo) as db:
+        db.set_session(readonly=True, isolation_level="REPEATABLE READ")
+        reader = PackReader(db, "%s", TABLE_IN_SCHEMA, location.schema)
+        from . import schema as s
+
+        if not reader.has_table(s.PACK_INFO):
+            raise JsnaInputError(f"The schema '{location.schema}' on the server holds no JSNA "
+                                 "pack (no pack_info table)")
+        from psycopg2 import sql
+
+        db.cursor().execute(sql.SQL("SET LOCAL search_path TO {}, public").format(
+            sql.Identifier(location.schema)))
+        try:
+            yield reader
+        finally:
+            db.rollback()
+
+
+READ_ONLY_ROLE = "your role can read packs on this server but not change them"
+
+
+@contextmanager
+def server_errors(what: str) -> Iterator[None]:
+    """The server's refusals as one clear line: ``what`` failed, and why."""
+    import psycopg2
+    from psycopg2 import errors
+
+    try:
+        yield
+    except errors.InsufficientPrivilege as exc:
+        raise JsnaInputError(f"{what}: {READ_ONLY_ROLE} ({_first_line(exc)})") from None
+    except psycopg2.Error as exc:
+        raise JsnaInputError(f"{what}: the server refused ({_first_line(exc)})") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def server_connection(conninfo: str):
+    """A psycopg2 connection, closed after the block; connection failures as one clear line
+    (never with the password, which is never in ``conninfo`` anyway)."""
+    try:
+        import psycopg2
+    except ImportError:
+        raise JsnaInputError("Packs on a PostgreSQL server need psycopg2 (Debian: apt install "
+                             "python3-psycopg2)") from None
+    try:
+        db = psycopg2.connect(conninfo, connect_timeout=10, application_name="jsna_profiles")
+    except psycopg2.OperationalError as exc:
+        raise JsnaInputError(f"Cannot connect to the PostgreSQL server ({_first_line(exc)})"
+                             ) from None
+    try:
+        yield db
+    finally:
+        db.close()

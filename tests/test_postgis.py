@@ -1,0 +1,195 @@
+"""Team packs on a real PostgreSQL/PostGIS server (the session's own, bin/local-postgis):
+publish, compare from the server, refusals, a killed publish, roles and secrets."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from jsna_profiles.builder.publish import publish_pack
+from jsna_profiles.core.compare import ComparePack
+from jsna_profiles.core.errors import JsnaInputError
+from jsna_profiles.core.packstore import parse_location
+
+ROOT = Path(__file__).resolve().parent.parent
+psycopg2 = pytest.importorskip("psycopg2", reason="python3-psycopg2 is not installed")
+
+
+def jsna(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(ROOT / "bin" / "jsna"), *map(str, args)], capture_output=True,
+                          text=True)
+
+
+def query(conninfo: str, sql: str, params: tuple = ()) -> list[tuple]:
+    with closing(psycopg2.connect(conninfo)) as db:
+        db.autocommit = True  # each statement on its own, as psql runs it
+        with db.cursor() as cursor:
+            cursor.execute(sql, params or None)
+            return cursor.fetchall() if cursor.description else []
+
+
+def schemas(server) -> list[str]:
+    return sorted(r[0] for r in query(server.admin, "SELECT nspname FROM pg_namespace WHERE "
+                                                    "nspname NOT LIKE 'pg_%' AND nspname NOT IN "
+                                                    "('public', 'information_schema')"))
+
+
+@pytest.fixture(scope="module")
+def published(postgis, coventry_pack_2025) -> str:
+    """The Coventry 2025 pack published by the writer role, as `jsna publish` does it."""
+    result = jsna("publish", "--pack", coventry_pack_2025, "--to", postgis.writer,
+                  "--schema", "coventry_2025")
+    assert result.returncode == 0, result.stderr
+    assert "published PG:" in result.stdout and postgis.writer_password not in result.stdout
+    return f"PG:{postgis.writer} schema=coventry_2025"
+
+
+def test_compare_from_the_server_equals_the_geopackage(published, postgis, coventry_pack_2025):
+    local = ComparePack(coventry_pack_2025)
+    for role in (published, f"PG:{postgis.reader} schema=coventry_2025"):
+        remote = ComparePack(role)
+        assert remote.place == local.place and remote.hubs == local.hubs
+        assert [i.indicator_id for i in remote.indicators] == \
+            [i.indicator_id for i in local.indicators]
+        compared = 0
+        for indicator in local.indicators:
+            other = remote.indicator(indicator.indicator_id)
+            assert other == indicator
+            for code in [*local.neighbourhoods, *local.hubs, local.city_code]:
+                mine, theirs = local.cell(local.area(code), indicator), \
+                    remote.cell(remote.area(code), other)
+                for name in ("value", "lower", "upper", "numerator", "denominator"):
+                    a, b = getattr(mine, name), getattr(theirs, name)
+                    assert a == b or (math.isnan(a) and math.isnan(b)), (code, indicator, name)
+                assert (mine.significance, mine.rank, mine.period) == \
+                    (theirs.significance, theirs.rank, theirs.period)
+                compared += 1
+        assert compared > 5000
+        assert len(remote.trend_indicators()) == len(local.trend_indicators())
+
+
+def test_tables_keys_indexes_and_styles_on_the_server(published, postgis, coventry_pack_2025):
+    import sqlite3
+
+    with closing(sqlite3.connect(coventry_pack_2025)) as db:
+        expected = db.execute("SELECT COUNT(*) FROM small_areas").fetchone()[0]
+        styles = db.execute("SELECT COUNT(*) FROM layer_styles").fetchone()[0]
+    assert query(postgis.admin, "SELECT COUNT(*) FROM coventry_2025.small_areas") == [(expected,)]
+    keys = query(postgis.admin, "SELECT COUNT(*) FROM information_schema.table_constraints "
+                 "WHERE table_schema = 'coventry_2025' AND constraint_type = 'PRIMARY KEY'")
+    tables = query(postgis.admin, "SELECT COUNT(*) FROM information_schema.tables WHERE "
+                   "table_schema = 'coventry_2025'")
+    assert keys == tables
+    gist = query(postgis.admin, "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = "
+                 "'coventry_2025' AND indexdef LIKE '%USING gist%'")
+    layers = query(postgis.admin, "SELECT COUNT(*) FROM geometry_columns WHERE "
+                   "f_table_schema = 'coventry_2025' AND srid = 27700")
+    assert gist == layers and layers[0][0] >= 6
+    assert query(postgis.admin, "SELECT COUNT(*), SUM(useasdefault::int) FROM "
+                 "public.layer_styles WHERE f_table_schema = 'coventry_2025'")[0][0] == styles
+
+
+def test_qgis_opens_the_layers_styled_from_layer_styles(published, postgis, qgis_app):
+    from qgis.core import QgsDataSourceUri, QgsVectorLayer
+
+    uri = QgsDataSourceUri(postgis.reader)
+    uri.setDataSource("coventry_2025", "small_areas", "geom", "", "fid")
+    layer = QgsVectorLayer(uri.uri(False), "small areas", "postgres")
+    assert layer.isValid() and layer.crs().authid() == "EPSG:27700"
+    assert type(layer.renderer()).__name__ == "QgsCategorizedSymbolRenderer"  # IMD deciles
+    related, _ids, names, _descriptions, _error = layer.listStylesInDatabase()
+    assert related >= 5 and "Fuel poverty" in names
+
+
+def test_refusals_leave_the_server_as_it_was(published, postgis, coventry_pack_2025):
+    again = jsna("publish", "--pack", coventry_pack_2025, "--to", postgis.writer, "--schema",
+                 "coventry_2025")
+    assert again.returncode == 2
+    assert "already holds a pack on the server: publish with --replace" in again.stderr
+    query(postgis.admin, "CREATE SCHEMA IF NOT EXISTS gis_roads; "
+          "CREATE TABLE IF NOT EXISTS gis_roads.roads (id int)")
+    other = jsna("publish", "--pack", coventry_pack_2025, "--to", postgis.writer, "--schema",
+                 "gis_roads", "--replace")
+    assert "'gis_roads' on the server is not a JSNA pack" in other.stderr
+    assert query(postgis.admin, "SELECT COUNT(*) FROM gis_roads.roads") == [(0,)]
+    with pytest.raises(JsnaInputError, match="cannot be a pack's schema name"):
+        publish_pack(coventry_pack_2025, postgis.writer, "Coventry; DROP TABLE x")
+    with pytest.raises(JsnaInputError, match="without a password"):
+        parse_location(f"PG:{postgis.writer} password=secret schema=coventry_2025")
+    with pytest.raises(JsnaInputError, match="holds no JSNA pack"):
+        ComparePack(f"PG:{postgis.writer} schema=gis_roads")
+    query(postgis.admin, "CREATE DATABASE plain")
+    try:
+        no_postgis = postgis.writer.replace("dbname=jsna", "dbname=plain")
+        with pytest.raises(JsnaInputError, match="run CREATE EXTENSION postgis"):
+            publish_pack(coventry_pack_2025, no_postgis, "coventry_2025")
+    finally:
+        query(postgis.admin.replace("dbname=jsna", "dbname=postgres"), "DROP DATABASE plain")
+    assert schemas(postgis) == ["coventry_2025", "gis_roads"]
+
+
+def test_server_down_and_wrong_password_say_so_without_secrets(postgis, tmp_path,
+                                                              monkeypatch):
+    down = f"host={tmp_path} dbname=jsna user=jsna_writer"
+    with pytest.raises(JsnaInputError, match="Cannot connect to the PostgreSQL server"):
+        ComparePack(f"PG:{down} schema=coventry_2025")
+    wrong = tmp_path / "pgpass"
+    wrong.write_text("*:*:*:jsna_writer:not-the-password\n")
+    wrong.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(wrong))
+    with pytest.raises(JsnaInputError) as caught:
+        ComparePack(f"PG:{postgis.writer} schema=coventry_2025")
+    message = str(caught.value)
+    assert "password authentication failed" in message and "not-the-password" not in message
+    assert "\n" not in message
+
+
+def test_replace_is_one_transaction_and_a_killed_publish_leaves_nothing(published, postgis,
+                                                                       coventry_pack_2025):
+    """Kill a publish while it copies (its progress hook waits there); the server rolls it
+    back, and the next publish succeeds."""
+    script = (
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(ROOT / 'bin')!r})\n"
+        "from plugin_package import import_plugin_package\n"
+        "import_plugin_package()\n"
+        "from jsna_profiles.builder.publish import publish_pack\n"
+        "def hold(percent, text):\n"
+        "    if 'small_areas' in text:\n"
+        "        print('copying', flush=True)\n"
+        "        time.sleep(600)\n"
+        f"publish_pack({str(coventry_pack_2025)!r}, {postgis.writer!r}, 'killed_pack', "
+        "progress=hold)\n")
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                               text=True)
+    assert process.stdout.readline().strip() == "copying"
+    temporary = [s for s in schemas(postgis) if s.startswith("killed_pack_publishing_")]
+    assert temporary == []  # not committed: other sessions never see it
+    process.kill()
+    process.wait()
+    for _ in range(50):  # the server notices the closed connection and rolls back
+        if not query(postgis.admin, "SELECT 1 FROM pg_stat_activity WHERE application_name = "
+                     "'jsna_profiles' AND state <> 'idle'"):
+            break
+        time.sleep(0.1)
+    assert schemas(postgis) == ["coventry_2025", "gis_roads"] or \
+        schemas(postgis) == ["coventry_2025"]
+    report = publish_pack(coventry_pack_2025, postgis.writer, "killed_pack")
+    assert report.tables >= 10
+    replaced = publish_pack(coventry_pack_2025, postgis.writer, "killed_pack", replace=True)
+    assert replaced.rows == report.rows
+    assert query(postgis.admin, "SELECT COUNT(*) FROM public.layer_styles WHERE "
+                 "f_table_schema = 'killed_pack'") == [(report.styles,)]
+
+
+def test_a_read_only_role_reads_but_cannot_publish(published, postgis, coventry_pack_2025):
+    assert ComparePack(f"PG:{postgis.reader} schema=coventry_2025").place == "Coventry"
+    with pytest.raises(JsnaInputError, match="can read .* but not change"):
+        publish_pack(coventry_pack_2025, postgis.reader, "readers_pack")
+    assert "readers_pack" not in schemas(postgis)
