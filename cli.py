@@ -42,7 +42,7 @@ def _open(pack_path: str):
 
     ensure_qgis()
     project = QgsProject.instance()
-    return project, open_pack(Path(pack_path), project)
+    return project, open_pack(pack_path, project)  # a GeoPackage, or PG:... schema=...
 
 
 def _out_folder(path: str) -> Path:
@@ -98,7 +98,7 @@ def _profile(args) -> int:
     hubs = args.hub or []
     if not hubs and not args.city:
         raise JsnaInputError("give --hub NAME (once or more), --hub all, or --city")
-    place, known = place_and_hubs(Path(args.pack))
+    place, known = place_and_hubs(args.pack)
     wanted = ([*known, CITY_PROFILE] if hubs == ["all"]
               else hubs + ([CITY_PROFILE] if args.city else []))
     unknown = [h for h in wanted if h is not CITY_PROFILE and h not in known]
@@ -122,7 +122,7 @@ def _profile(args) -> int:
     options = WrittenOptions(*(Path(p) if p else None
                                for p in (args.local_text, args.assets, args.templates)))
     project, pack = _open(args.pack)
-    for path in export_profiles(project, pack, ComparePack(Path(args.pack)), targets, args.dpi,
+    for path in export_profiles(project, pack, ComparePack(args.pack), targets, args.dpi,
                                 background=args.background, warn=_warn, options=options):
         print(f"wrote {path}")
     return 0
@@ -222,7 +222,7 @@ def _add_indicator(args) -> int:
         args.upper_column or "", args.period or "", args.unit or "", args.polarity,
         args.domain, args.source or "", args.licence or "", args.sheet or "", args.replace,
         args.convert_2011)
-    for warning in add_indicator(Path(args.pack), spec).warnings:
+    for warning in add_indicator(args.pack, spec).warnings:  # a GeoPackage, or PG:...
         print(f"warning: {warning}", file=sys.stderr)
     print(f"added {args.id} to {args.pack}")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from qgis.core import Qgis, QgsProject
@@ -39,6 +40,7 @@ class JsnaProfilesPlugin:
         self.compare_panel = None
         self._compare_packs: dict = {}
         self.provider = None
+        self._publishing = None  # the publish task running, if any
 
     def initProcessing(self) -> None:  # noqa: N802 - QGIS's name (also called by qgis_process)
         from qgis.core import QgsApplication
@@ -50,14 +52,18 @@ class JsnaProfilesPlugin:
             QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self) -> None:  # noqa: N802 - QGIS's name
+        from .layers.connections import use_qgis_authentication
         from .layouts.chart_item import register_chart_item
 
         register_chart_item()  # profiles saved in projects show their charts
+        use_qgis_authentication()  # server packs' passwords from QGIS's authentication database
         self.initProcessing()
         self.toolbar = self.iface.addToolBar(TITLE)
         self.toolbar.setObjectName("JsnaAreaProfilesToolbar")
         self.menu = self._top_level_menu()
         self._add("open_pack", "Open data pack…", self.open_pack_dialog)
+        self._add("open_server_pack", "Open pack from PostGIS…", self.open_server_pack_dialog)
+        self._add("publish", "Publish pack to PostGIS…", self.publish_dialog)
         self.menu.addSeparator()
         self._add("deprivation", "Map deprivation (IMD deciles)",
                   lambda: self.apply_theme("deprivation"))
@@ -200,6 +206,88 @@ class JsnaProfilesPlugin:
             settings.setValue(LAST_FOLDER_SETTING, str(Path(path).parent))
             self.open_pack(path)
 
+    def open_server_pack_dialog(self) -> None:
+        """Choose one of QGIS's saved PostgreSQL connections and a pack published on it."""
+        from .core.packstore import list_packs
+        from .layers.connections import connection_conninfo, saved_connections
+        from .ui.server_dialog import ServerPackDialog
+
+        dialog = ServerPackDialog("open", saved_connections(),
+                                  lambda name: list_packs(connection_conninfo(name)),
+                                  parent=self.iface.mainWindow())
+        if dialog.exec():
+            chosen = dialog.choice()
+            self.open_server_pack(chosen["connection"], chosen["schema"])
+
+    def open_server_pack(self, connection: str, schema: str):
+        """Open the pack published as ``schema`` on a saved connection; None on bad input."""
+        from .core.packstore import server_location
+        from .layers.connections import connection_conninfo
+
+        try:
+            location = server_location(connection_conninfo(connection), schema)
+        except JsnaInputError as exc:
+            self._error(exc)
+            return None
+        return self.open_pack(str(location))
+
+    def publish_dialog(self) -> None:
+        """Publish the open pack to a saved connection, as a task."""
+        from .layers.connections import saved_connections
+        from .ui.server_dialog import ServerPackDialog
+
+        pack = self._require_pack()  # run as an action: _guarded shows the message
+        if pack.contents.path is None:
+            raise JsnaInputError("This pack is already on a server; publish a pack from its "
+                                 "GeoPackage")
+        edition = pack.contents.edition
+        default = re.sub(r"[^a-z0-9_]+", "_", f"{pack.contents.place}_{edition}".lower())
+        dialog = ServerPackDialog("publish", saved_connections(), schema=default,
+                                  parent=self.iface.mainWindow())
+        if dialog.exec():
+            chosen = dialog.choice()
+            self.publish(chosen["connection"], chosen["schema"], chosen["replace"])
+
+    def publish(self, connection: str, schema: str, replace: bool = False):
+        """Publish the open pack (its GeoPackage) in a QgsTask: progress in QGIS's task
+        manager; cancelling rolls the server back, leaving nothing half-published. Returns the
+        task (None on bad input)."""
+        from qgis.core import QgsApplication, QgsTask
+
+        from .builder.publish import publish_pack
+        from .core.packstore import server_location
+        from .layers.connections import connection_conninfo
+
+        try:
+            path = self._require_pack().contents.path
+            if path is None:
+                raise JsnaInputError("This pack is already on a server")
+            location = server_location(connection_conninfo(connection), schema)
+        except JsnaInputError as exc:
+            self._error(exc)
+            return None
+
+        def run(task):
+            def progress(percent: float, _text: str) -> None:
+                if task.isCanceled():
+                    raise JsnaInputError("Publishing cancelled: nothing was published")
+                task.setProgress(percent)
+            return publish_pack(path, location.conninfo, location.schema, replace, progress)
+
+        def finished(exception, report=None):
+            if exception is not None:
+                self._error(exception if isinstance(exception, JsnaInputError)
+                            else JsnaInputError(f"Publishing failed: {exception}"))
+            elif report is not None:
+                self._info(f"Published {path.name} as '{schema}' on {connection}: "
+                           f"{report.tables} tables, {report.styles} styles, in "
+                           f"{report.seconds:.1f} s")
+        task = QgsTask.fromFunction(f"JSNA: publish {path.name} to {connection}", run,
+                                    on_finished=finished)
+        QgsApplication.taskManager().addTask(task)
+        self._publishing = task  # kept alive until it ends
+        return task
+
     def open_pack(self, path: str):
         """Load a pack, show the deprivation map, zoom to the place; None on bad input."""
         from .layers.pack import membership_summary, open_pack
@@ -249,13 +337,15 @@ class JsnaProfilesPlugin:
 
     # Compare panel -----------------------------------------------------------------------------
     def compare_pack(self):
-        """The open pack's comparison data, computed once per pack file."""
+        """The open pack's comparison data, computed once per pack (file or server schema)."""
         from .core.compare import ComparePack
+        from .layers.pack import pack_key
 
-        path = self._require_pack().contents.path.resolve()
-        if path not in self._compare_packs:
-            self._compare_packs[path] = ComparePack(path)
-        return self._compare_packs[path]
+        contents = self._require_pack().contents
+        key = pack_key(contents)
+        if key not in self._compare_packs:
+            self._compare_packs[key] = ComparePack(contents.location)
+        return self._compare_packs[key]
 
     def show_compare_panel(self):
         """Open the compare dock on the open pack, with the choices saved in the project."""
@@ -467,7 +557,7 @@ class JsnaProfilesPlugin:
         from .ui.add_indicator_dialog import AddIndicatorDialog
 
         pack = self._require_pack()  # run as an action: _guarded shows the message
-        dialog = AddIndicatorDialog(pack.contents.path, self.iface.mainWindow())
+        dialog = AddIndicatorDialog(pack.contents.location, self.iface.mainWindow())
         if dialog.exec():
             self.add_indicator(dialog.spec())
 
@@ -476,16 +566,16 @@ class JsnaProfilesPlugin:
         from .builder.add_indicator import add_indicator
 
         def work():
-            path = self._require_pack().contents.path
-            self._close_pack()  # QGIS lets go of the file before it is replaced
+            contents = self._require_pack().contents
+            self._close_pack()  # QGIS lets go of the file (or the server's new columns show)
             try:
-                report = add_indicator(path, spec)
+                report = add_indicator(contents.location, spec)
             finally:
-                self.open_pack(str(path))
+                self.open_pack(str(contents.location))
             for warning in report.warnings:
                 self.iface.messageBar().pushMessage(TITLE, warning,
                                                     level=Qgis.MessageLevel.Warning, duration=15)
-            self._info(f"Added '{spec.title}' to {path.name}")
+            self._info(f"Added '{spec.title}' to {contents.name}")
             return report
         return self._busy(work)
 
@@ -495,5 +585,7 @@ class JsnaProfilesPlugin:
         group = self.pack.group
         project.removeMapLayers([layer.id() for layer in self.pack.layers.values()])
         group.parent().removeChildNode(group)
-        self._compare_packs.pop(self.pack.contents.path.resolve(), None)
+        from .layers.pack import pack_key
+
+        self._compare_packs.pop(pack_key(self.pack.contents), None)
         self.pack = None

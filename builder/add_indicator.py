@@ -21,7 +21,8 @@ from ..core.compare import unit_multiplier
 from ..core.errors import JsnaInputError
 from ..core.files import flush_to_disk, temporary_beside, write_error
 from ..core.names import check_plain_text
-from ..core.packfile import check_database, connect_read_only, copy_database, remove_database
+from ..core.packfile import check_database, copy_database, remove_database
+from ..core.packstore import PackReader, open_reader, open_writer, parse_location, sqlite_pack
 from ..core.recipes import EDITION_OF_OLDER_PACKS
 from .recipes import indicator_rows
 from .sources import LAST_LSOA_2011_CODE, BuildReport, read_csv_text, to_number
@@ -155,20 +156,20 @@ class Match:
         return text
 
 
-def _pack_codes(pack: Path) -> dict[str, set]:
-    with connect_read_only(pack) as db:
-        return {level: {r[0] for r in db.execute(f"SELECT code FROM {table}")}
+def _pack_codes(pack) -> dict[str, set]:
+    with open_reader(pack) as db:
+        return {level: {r[0] for r in db.rows(f"SELECT code FROM {table}")}
                 for level, table in ((schema.LEVEL_SMALL_AREA, schema.SMALL_AREAS),
                                      (schema.LEVEL_NEIGHBOURHOOD, schema.NEIGHBOURHOODS))}
 
 
-def _pack_edition(pack: Path) -> str:
-    with connect_read_only(pack) as db:
-        row = db.execute(f"SELECT value FROM {schema.PACK_INFO} WHERE key = 'edition'").fetchone()
-    return row[0] if row and row[0] else EDITION_OF_OLDER_PACKS
+def _pack_edition(pack) -> str:
+    with open_reader(pack) as db:
+        rows = db.rows(f"SELECT value FROM {schema.PACK_INFO} WHERE key = 'edition'")
+    return rows[0][0] if rows and rows[0][0] else EDITION_OF_OLDER_PACKS
 
 
-def match_codes(codes: pd.Series, pack: Path, table_name: str) -> Match:
+def match_codes(codes: pd.Series, pack, table_name: str) -> Match:
     """Which level the codes are at; codes of the other edition's small areas, or mixed
     levels, are errors that say which edition the pack is and how to convert."""
     codes = codes.astype(str).str.strip()
@@ -208,7 +209,7 @@ def match_codes(codes: pd.Series, pack: Path, table_name: str) -> Match:
     return Match(level, hits[level], unmatched, len(known[level]))
 
 
-def prepare(spec: IndicatorTable, pack: Path) -> tuple[pd.DataFrame, Match, BuildReport]:
+def prepare(spec: IndicatorTable, pack) -> tuple[pd.DataFrame, Match, BuildReport]:
     """Read and check everything; the indicator's base rows at the level they were given."""
     spec.check()
     report = BuildReport()
@@ -249,21 +250,21 @@ def prepare(spec: IndicatorTable, pack: Path) -> tuple[pd.DataFrame, Match, Buil
     return rows, match, report
 
 
-def on_2021_areas(rows: pd.DataFrame, pack: Path, scale: float, report: BuildReport,
+def on_2021_areas(rows: pd.DataFrame, pack, scale: float, report: BuildReport,
                   name: str) -> pd.DataFrame:
     """Rows on 2011 small areas put on the pack's 2021 ones through the ONS lookup the pack
     holds: unchanged areas as they are; a split area's numerator and denominator shared among
     its 2021 areas by their Census 2021 residents (a value alone is repeated); a merged area's
     summed (a value alone averaged); irregular ones left out. Limits of changed areas are
     dropped. Every change is reported."""
-    with connect_read_only(pack) as db:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
-                          (schema.AREA_CHANGES,)).fetchone():
-            raise JsnaInputError(f"{pack.name} holds no ONS 2011 to 2021 lookup (only packs of "
-                                 "the 2025 edition built by this version do): nothing to "
+    location = parse_location(pack)
+    with open_reader(location) as db:
+        if not db.has_table(schema.AREA_CHANGES):
+            raise JsnaInputError(f"{location.name} holds no ONS 2011 to 2021 lookup (only packs "
+                                 "of the 2025 edition built by this version do): nothing to "
                                  "convert with")
-        changes = pd.read_sql_query(f"SELECT old_code, new_code, change_code FROM "
-                                    f"{schema.AREA_CHANGES}", db)
+        changes = db.frame(f"SELECT old_code, new_code, change_code FROM "
+                           f"{schema.AREA_CHANGES}")
         residents = _population(db, schema.LEVEL_SMALL_AREA)
     changes = changes[changes["old_code"] != changes["new_code"]]
     old = rows[rows["area_code"].isin(set(changes["old_code"]))]
@@ -306,9 +307,9 @@ def _aggregation(spec: IndicatorTable) -> str:
     return schema.AGG_POP_WEIGHTED
 
 
-def _memberships(db: sqlite3.Connection, level: str, la_code: str) -> dict[str, pd.Series]:
-    lookup = pd.read_sql_query(f"SELECT code, neighbourhood_code, hub FROM {schema.HUB_LOOKUP}", db)
-    neighbourhoods = pd.read_sql_query(f"SELECT code, hub FROM {schema.NEIGHBOURHOODS}", db)
+def _memberships(db: PackReader, level: str, la_code: str) -> dict[str, pd.Series]:
+    lookup = db.frame(f"SELECT code, neighbourhood_code, hub FROM {schema.HUB_LOOKUP}")
+    neighbourhoods = db.frame(f"SELECT code, hub FROM {schema.NEIGHBOURHOODS}")
     if level == schema.LEVEL_SMALL_AREA:
         base = lookup.set_index("code")
         return {schema.LEVEL_NEIGHBOURHOOD: base["neighbourhood_code"],
@@ -319,16 +320,22 @@ def _memberships(db: sqlite3.Connection, level: str, la_code: str) -> dict[str, 
             schema.LEVEL_CITY: pd.Series(la_code, index=base.index)}
 
 
-def _population(db: sqlite3.Connection, level: str) -> pd.Series:
-    frame = pd.read_sql_query(
-        f"SELECT area_code, value FROM {schema.VALUES} WHERE indicator_id = 'population' "
-        "AND level = ?", db, params=(level,))
-    return frame.set_index("area_code")["value"]
+def _population(db: PackReader, level: str) -> pd.Series:
+    frame = db.frame(f"SELECT area_code, value FROM {schema.VALUES} WHERE indicator_id = "
+                     "'population' AND level = ?", (level,))
+    return frame.set_index("area_code")["value"].astype(float)
 
 
-def add_indicator(pack: Path, spec: IndicatorTable) -> BuildReport:
-    """Check, then add the indicator (its own rows and every aggregate above them) to the pack."""
-    pack = Path(pack)
+def add_indicator(pack, spec: IndicatorTable) -> BuildReport:
+    """Check, then add the indicator (its own rows and every aggregate above them) to the pack:
+    a GeoPackage through a temporary copy, a server pack in one transaction."""
+    location = parse_location(pack)
+    if location.on_server:
+        rows, match, report = prepare(spec, location)
+        with open_writer(location) as db:
+            _write(db, spec, rows, match, report)
+        return report
+    pack = location.path
     if not pack.is_file():
         raise JsnaInputError(f"Data pack not found: {pack}")
     if Path(spec.path).exists() and os.path.samefile(spec.path, pack):
@@ -342,7 +349,7 @@ def add_indicator(pack: Path, spec: IndicatorTable) -> BuildReport:
         try:
             _allow_attribute_updates(db)
             with db:
-                _write(db, spec, rows, match, report)
+                _write(sqlite_pack(db), spec, rows, match, report)
         finally:
             db.close()
         check_database(tmp)
@@ -369,20 +376,19 @@ def _allow_attribute_updates(db: sqlite3.Connection) -> None:
         db.create_function(name, 1, refuse)
 
 
-def _write(db: sqlite3.Connection, spec: IndicatorTable, rows: pd.DataFrame, match: Match,
+def _write(db: PackReader, spec: IndicatorTable, rows: pd.DataFrame, match: Match,
            report: BuildReport) -> None:
-    exists = db.execute(f"SELECT COUNT(*) FROM {schema.CATALOGUE} WHERE indicator_id = ?",
-                        (spec.indicator_id,)).fetchone()[0]
+    exists = db.rows(f"SELECT COUNT(*) FROM {schema.CATALOGUE} WHERE indicator_id = ?",
+                     (spec.indicator_id,))[0][0]
     if exists and not spec.replace:
         raise JsnaInputError(f"The pack already has an indicator '{spec.indicator_id}'; choose "
                              "another id, or replace it")
-    indicators = {r[0] for r in db.execute(f"SELECT indicator_id FROM {schema.CATALOGUE}")}
+    indicators = {r[0] for r in db.rows(f"SELECT indicator_id FROM {schema.CATALOGUE}")}
     for table in schema.LEVEL_LAYERS.values():
-        columns = {r[1] for r in db.execute(f'PRAGMA table_info("{table}")')}
-        if spec.indicator_id in columns - indicators:
+        if spec.indicator_id in db.columns(table) - indicators:
             raise JsnaInputError(f"'{spec.indicator_id}' is already a column of the pack's "
                                  f"{table} layer; choose another id")
-    info = dict(db.execute(f"SELECT key, value FROM {schema.PACK_INFO}").fetchall())
+    info = dict(db.rows(f"SELECT key, value FROM {schema.PACK_INFO}"))
     la_code = info.get("la_code", "")
     aggregation = _aggregation(spec)
     frames, levels = [rows], [match.level]
@@ -418,7 +424,7 @@ def _write(db: sqlite3.Connection, spec: IndicatorTable, rows: pd.DataFrame, mat
     indicator = Indicator(spec.indicator_id, spec.title, spec.domain, spec.unit, spec.polarity,
                           value_type, aggregation, spec.period, tuple(levels), spec.indicator_id,
                           f"Added from {Path(spec.path).name}.", source, "Local indicators")
-    columns = {r[1] for r in db.execute(f'PRAGMA table_info("{schema.CATALOGUE}")')}
+    columns = db.columns(schema.CATALOGUE)
     catalogue_row = {key: value for key, value in indicator.as_row().items() if key in columns}
     catalogue_row["source"] = spec.source  # as the user named it
     db.execute(f"INSERT INTO {schema.CATALOGUE} ({', '.join(catalogue_row)}) VALUES "
@@ -428,11 +434,10 @@ def _write(db: sqlite3.Connection, spec: IndicatorTable, rows: pd.DataFrame, mat
                      values[values["level"] == level])
 
 
-def _wide_column(db: sqlite3.Connection, table: str, column: str, values: pd.DataFrame) -> None:
+def _wide_column(db: PackReader, table: str, column: str, values: pd.DataFrame) -> None:
     """The indicator as a column of the level's layer, so renderers and labels can use it."""
-    existing = {r[1] for r in db.execute(f'PRAGMA table_info("{table}")')}
-    if column not in existing:
-        db.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" REAL')
+    if column not in db.columns(table):
+        db.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {db.number_type}')
     db.execute(f'UPDATE "{table}" SET "{column}" = NULL')
     db.executemany(f'UPDATE "{table}" SET "{column}" = ? WHERE code = ?',
                    [(None if pd.isna(v) else float(v), code)

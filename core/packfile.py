@@ -13,7 +13,6 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from . import schema
-from .errors import JsnaInputError
 
 
 @contextmanager
@@ -62,16 +61,14 @@ def remove_database(path: str | Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def place_and_hubs(path: str | Path) -> tuple[str, list[str]]:
+def place_and_hubs(path) -> tuple[str, list[str]]:
     """The pack's place and its hubs (as ComparePack names them), read without computing any
-    comparison."""
-    path = Path(path)
-    if not path.is_file():
-        raise JsnaInputError(f"Data pack not found: {path}")
-    try:
-        with connect_read_only(path) as db:
-            info = dict(db.execute(f"SELECT key, value FROM {schema.PACK_INFO}").fetchall())
-            hubs = [r[0] for r in db.execute(f"SELECT DISTINCT hub FROM {schema.NEIGHBOURHOODS}")]
-    except sqlite3.DatabaseError as exc:
-        raise JsnaInputError(f"{path.name} cannot be read as a JSNA data pack ({exc})") from None
-    return info.get("place") or path.stem, sorted(h for h in hubs if h and h != schema.NOT_ASSIGNED)
+    comparison; ``path``: a GeoPackage or a server location."""
+    from .packstore import open_reader, parse_location
+
+    location = parse_location(path)
+    with open_reader(location) as pack:
+        info = dict(pack.rows(f"SELECT key, value FROM {schema.PACK_INFO}"))
+        hubs = [r[0] for r in pack.rows(f"SELECT DISTINCT hub FROM {schema.NEIGHBOURHOODS}")]
+    place = info.get("place") or (location.path.stem if location.path else location.schema)
+    return place, sorted(h for h in hubs if h and h != schema.NOT_ASSIGNED)

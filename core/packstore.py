@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import schema as s
 from .errors import JsnaInputError
 
 PG_PREFIX = "PG:"
@@ -112,11 +113,29 @@ def parse_location(text: str | Path | PackLocation) -> PackLocation:
 
 
 class PackReader:
-    """Queries against one pack: ``?`` placeholders, tables by their pack names."""
+    """Queries against one pack: ``?`` placeholders, tables by their pack names (and, for a
+    writer, statements; ``number_type`` is the column type of a new indicator)."""
 
-    def __init__(self, connection, placeholder: str, has_table_sql: str, schema: str = ""):
+    def __init__(self, connection, placeholder: str, has_table_sql: str, schema: str = "",
+                 number_type: str = "REAL"):
         self._connection, self._placeholder = connection, placeholder
         self._has_table_sql, self._schema = has_table_sql, schema
+        self.number_type = number_type
+
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        self._cursor(sql, params)
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        self._connection.cursor().executemany(sql.replace("?", self._placeholder), rows)
+
+    def columns(self, table: str) -> set[str]:
+        """The names of a table's columns."""
+        if self._schema:
+            return {r[0] for r in self.rows(
+                "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND "
+                "c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped", (self._schema, table))}
+        return {r[1] for r in self.rows(f"PRAGMA table_info({quoted(table)})")}
 
     def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         return self._cursor(sql, params).fetchall()
@@ -134,6 +153,57 @@ class PackReader:
         cursor = self._connection.cursor()
         cursor.execute(sql.replace("?", self._placeholder), params)
         return cursor
+
+
+def quoted(name: str) -> str:
+    """An identifier quoted as both SQLite and PostgreSQL read it."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sqlite_pack(db) -> PackReader:
+    """A GeoPackage connection (read-only or not) behind the pack interface."""
+    return PackReader(db, "?", "SELECT 1 FROM sqlite_master WHERE name = ?")
+
+
+def list_packs(conninfo: str) -> list[tuple[str, str, str]]:
+    """(schema, place, edition) of every pack on the server the role may read."""
+    from psycopg2 import sql
+
+    with server_connection(conninfo) as db, server_errors("Listing the server's packs"):
+        cursor = db.cursor()
+        cursor.execute("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                       "c.relnamespace WHERE c.relname = %s AND has_schema_privilege(n.oid, "
+                       "'USAGE') AND has_table_privilege(c.oid, 'SELECT') ORDER BY n.nspname",
+                       (s.PACK_INFO,))
+        found = []
+        for (schema,) in cursor.fetchall():
+            cursor.execute(sql.SQL("SELECT key, value FROM {} WHERE key IN ('place', "
+                                   "'edition')").format(sql.Identifier(schema, s.PACK_INFO)))
+            info = dict(cursor.fetchall())
+            found.append((schema, info.get("place", schema), info.get("edition", "")))
+        db.rollback()
+        return found
+
+
+@contextmanager
+def open_writer(location: PackLocation) -> Iterator[PackReader]:
+    """One transaction on a server pack, holding its write lock (another officer adding an
+    indicator waits, then goes on): committed when the block ends, rolled back on any error,
+    and a role without the right to write told so in one line."""
+    from psycopg2 import sql
+
+    with server_connection(location.conninfo) as db, \
+            server_errors(f"Changing the pack {location.name} on the server"):
+        writer = PackReader(db, "%s", TABLE_IN_SCHEMA, location.schema, "double precision")
+        if not writer.has_table(s.PACK_INFO):
+            raise JsnaInputError(f"The schema '{location.schema}' on the server holds no JSNA "
+                                 "pack (no pack_info table)")
+        cursor = db.cursor()
+        cursor.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(
+            sql.Identifier(location.schema)))
+        cursor.execute(f"LOCK TABLE {s.PACK_INFO} IN EXCLUSIVE MODE")
+        yield writer
+        db.commit()
 
 
 @contextmanager
@@ -162,7 +232,7 @@ def _file_reader(location: PackLocation) -> Iterator[PackReader]:
     if not location.path.is_file():
         raise JsnaInputError(f"Data pack not found: {location.path}")
     with connect_read_only(location.path) as db:
-        yield PackReader(db, "?", "SELECT 1 FROM sqlite_master WHERE name = ?")
+        yield sqlite_pack(db)
 
 
 @contextmanager
@@ -170,8 +240,6 @@ def _server_reader(location: PackLocation) -> Iterator[PackReader]:
     with server_connection(location.conninfo) as db:
         db.set_session(readonly=True, isolation_level="REPEATABLE READ")
         reader = PackReader(db, "%s", TABLE_IN_SCHEMA, location.schema)
-        from . import schema as s
-
         if not reader.has_table(s.PACK_INFO):
             raise JsnaInputError(f"The schema '{location.schema}' on the server holds no JSNA "
                                  "pack (no pack_info table)")
@@ -207,6 +275,32 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+# QGIS's authentication database, when the plugin runs in QGIS: authcfg id -> {"user": ...,
+# "password": ...}, asked at each connection and kept nowhere.
+_credentials: list = []
+
+
+def use_credentials(resolve) -> None:
+    """Let connections that name a QGIS authentication configuration (``authcfg=ID``) get
+    their user and password from ``resolve(ID)``."""
+    _credentials[:] = [resolve]
+
+
+def libpq_arguments(conninfo: str) -> tuple[str, dict]:
+    """The connection as libpq takes it: keywords, and the user and password of a QGIS
+    authentication configuration, resolved now."""
+    words = _words(conninfo)
+    authcfg = next((v for k, v in words if k == "authcfg"), None)
+    plain = " ".join(f"{k}={shlex.quote(v)}" for k, v in words if k != "authcfg")
+    if authcfg is None:
+        return plain, {}
+    if not _credentials:
+        raise JsnaInputError(f"The connection uses QGIS's authentication configuration "
+                             f"'{authcfg}', which only QGIS can open: outside QGIS, use a "
+                             "pg_service entry or ~/.pgpass")
+    return plain, _credentials[0](authcfg)
+
+
 @contextmanager
 def server_connection(conninfo: str):
     """A psycopg2 connection, closed after the block; connection failures as one clear line
@@ -216,8 +310,10 @@ def server_connection(conninfo: str):
     except ImportError:
         raise JsnaInputError("Packs on a PostgreSQL server need psycopg2 (Debian: apt install "
                              "python3-psycopg2)") from None
+    plain, secrets = libpq_arguments(conninfo)
     try:
-        db = psycopg2.connect(conninfo, connect_timeout=10, application_name="jsna_profiles")
+        db = psycopg2.connect(plain, connect_timeout=10, application_name="jsna_profiles",
+                              **secrets)
     except psycopg2.OperationalError as exc:
         raise JsnaInputError(f"Cannot connect to the PostgreSQL server ({_first_line(exc)})"
                              ) from None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
+    QgsDataSourceUri,
     QgsLayerTreeGroup,
     QgsProject,
     QgsRasterLayer,
@@ -22,6 +23,7 @@ from ..core import schema
 from ..core.catalogue import register_pack_indicators
 from ..core.errors import JsnaInputError
 from ..core.gdal_calls import quiet_gdal
+from ..core.packstore import PackLocation, open_reader, parse_location
 from ..core.recipes import EDITION_NAMES, EDITION_OF_OLDER_PACKS
 from . import styles
 
@@ -59,13 +61,25 @@ HIDDEN_AT_FIRST = (schema.AQMA, schema.SERVICES)
 
 @dataclass
 class PackContents:
-    """What a pack file holds, read without loading any layer."""
+    """What a pack holds (a GeoPackage, or a schema on a server), read without loading any
+    layer."""
 
-    path: Path
+    location: PackLocation
     place: str
     info: dict
     tables: set
     grids: list
+    geometry_columns: dict = field(default_factory=dict)  # a server pack's: table -> column
+
+    @property
+    def path(self) -> Path | None:
+        """The GeoPackage's path (None for a pack on a server)."""
+        return self.location.path
+
+    @property
+    def name(self) -> str:
+        """The pack's file name, or its schema's."""
+        return self.location.name
 
     @property
     def edition(self) -> str:
@@ -73,9 +87,13 @@ class PackContents:
         return self.info.get("edition") or EDITION_OF_OLDER_PACKS
 
 
-def inspect_pack(path: str | Path) -> PackContents:
-    """Check ``path`` is a complete JSNA pack; raise a one-line error naming what is wrong."""
-    path = Path(path)
+def inspect_pack(path: str | Path | PackLocation) -> PackContents:
+    """Check ``path`` (a GeoPackage, or ``PG:<connection> schema=<name>``) is a complete JSNA
+    pack; raise a one-line error naming what is wrong."""
+    location = parse_location(path)
+    if location.on_server:
+        return _inspect_server_pack(location)
+    path = location.path
     if not path.is_file():
         raise JsnaInputError(f"Data pack not found: {path}")
     with quiet_gdal() as (_gdal, ogr, _osr):
@@ -101,12 +119,39 @@ def inspect_pack(path: str | Path) -> PackContents:
     if strange:
         raise JsnaInputError(f"{path.name}: the pack names a background grid '{strange[0]}', "
                              "which is not a grid table's name; rebuild it with 'jsna build-pack'")
+    _check_edition(info, path.name)
+    register_pack_indicators(catalogue_rows, info.get("edition") or EDITION_OF_OLDER_PACKS)
+    return PackContents(location, info.get("place") or path.stem, info, tables, grids)
+
+
+def _check_edition(info: dict, name: str) -> None:
     edition = info.get("edition") or EDITION_OF_OLDER_PACKS
     if edition not in EDITION_NAMES:
-        raise JsnaInputError(f"{path.name}: the pack is of an edition this plugin does not know "
+        raise JsnaInputError(f"{name}: the pack is of an edition this plugin does not know "
                              f"('{edition}'); update the plugin")
-    register_pack_indicators(catalogue_rows, edition)
-    return PackContents(path, info.get("place") or path.stem, info, tables, grids)
+
+
+def _inspect_server_pack(location: PackLocation) -> PackContents:
+    """The same checks for a pack on a server (background grids stay in GeoPackages)."""
+    with open_reader(location) as reader:
+        tables = {r[0] for r in reader.rows(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = ? AND c.relkind IN ('r', 'v', 'p')", (location.schema,))}
+        missing = [t for t in schema.REQUIRED_LAYERS if t not in tables]
+        if missing:
+            raise JsnaInputError(f"{location.name}: the pack on the server is missing the "
+                                 f"layer '{missing[0]}'; publish it again")
+        info = dict(reader.rows(f"SELECT key, value FROM {schema.PACK_INFO}"))
+        catalogue = reader.frame(f"SELECT * FROM {schema.CATALOGUE}")
+        geometry = dict(reader.rows("SELECT f_table_name, f_geometry_column FROM "
+                                    "geometry_columns WHERE f_table_schema = ?",
+                                    (location.schema,)))
+    _check_edition(info, location.name)
+    present = [c for c in schema.CATALOGUE_COLUMNS if c in catalogue.columns]
+    register_pack_indicators(catalogue[present].to_dict("records"),
+                             info.get("edition") or EDITION_OF_OLDER_PACKS)
+    return PackContents(location, info.get("place") or location.schema, info, tables, [],
+                        geometry)
 
 
 def use_available_operation(project: QgsProject, source: str, destination: str) -> None:
@@ -180,7 +225,7 @@ class LoadedPack:
 
     def layer(self, role: str):
         if role not in self.layers:
-            raise JsnaInputError(f"The pack {self.contents.path.name} has no '{role}' layer loaded")
+            raise JsnaInputError(f"The pack {self.contents.name} has no '{role}' layer loaded")
         return self.layers[role]
 
     @property
@@ -204,7 +249,7 @@ def _describe(layer: QgsVectorLayer, table: str, contents: PackContents, hub_not
     title = LAYER_DESCRIPTIONS.get(table, LAYER_TITLES[table]).format(place=contents.place,
                                                                       year=year)
     metadata.setTitle(title)
-    abstract = [f"{title}, from the JSNA data pack {contents.path.name}."]
+    abstract = [f"{title}, from the JSNA data pack {contents.name}."]
     if table in (schema.HUBS, schema.NEIGHBOURHOODS):
         abstract.append(f"Hub membership from {contents.info.get('hub_lookup', 'the lookup')}. "
                         + hub_notes)
@@ -216,11 +261,34 @@ def _describe(layer: QgsVectorLayer, table: str, contents: PackContents, hub_not
     layer.setMetadata(metadata)
 
 
-def _find_group(project: QgsProject, path: Path) -> QgsLayerTreeGroup | None:
+def _find_group(project: QgsProject, where: str) -> QgsLayerTreeGroup | None:
     for group in project.layerTreeRoot().findGroups(True):
-        if group.customProperty(PACK_PROPERTY) == str(path):
+        if group.customProperty(PACK_PROPERTY) == where:
             return group
     return None
+
+
+def pack_key(contents: PackContents) -> str:
+    """How a project remembers the pack it opened: the GeoPackage's whole path, or the
+    server location (connection keywords and schema: never a password)."""
+    return str(contents.path.resolve()) if contents.path else str(contents.location)
+
+
+def _vector_layer(contents: PackContents, table: str, title: str) -> QgsVectorLayer:
+    """One of the pack's layers: from the GeoPackage (ogr), or from the server (postgres,
+    keyed on fid; its default style comes from the server's layer_styles)."""
+    if contents.path is None:
+        uri = QgsDataSourceUri(contents.location.conninfo)
+        uri.setDataSource(contents.location.schema, table,
+                          contents.geometry_columns.get(table, ""), "", "fid")
+        return QgsVectorLayer(uri.uri(False), title, "postgres")
+    resolved = contents.path.resolve()
+    layer = QgsVectorLayer(f"{resolved}|layername={table}", title, "ogr")
+    if not layer.isValid() and "%" in str(resolved):
+        # GDAL 3.6 opens read-only GeoPackages through an SQLite URI that decodes "%41"
+        raise JsnaInputError(f"QGIS cannot open a GeoPackage whose path has '%' in it "
+                             f"({resolved}); rename that folder or file, or move the pack")
+    return layer
 
 
 def _layer_by_role(group: QgsLayerTreeGroup) -> dict:
@@ -235,8 +303,7 @@ def open_pack(path: str | Path, project: QgsProject | None = None) -> LoadedPack
     """
     project = project or QgsProject.instance()
     contents = inspect_pack(path)
-    resolved = contents.path.resolve()
-    existing = _find_group(project, resolved)
+    existing = _find_group(project, pack_key(contents))
     if existing is not None:
         return LoadedPack(contents, existing, _layer_by_role(existing))
     loaded: dict = {}
@@ -245,22 +312,19 @@ def open_pack(path: str | Path, project: QgsProject | None = None) -> LoadedPack
         if table not in contents.tables:
             continue
         title = LAYER_TITLES[table].format(place=contents.place)
-        layer = QgsVectorLayer(f"{resolved}|layername={table}", title, "ogr")
-        if not layer.isValid() and "%" in str(resolved):
-            # GDAL 3.6 opens read-only GeoPackages through an SQLite URI that decodes "%41"
-            raise JsnaInputError(f"QGIS cannot open a GeoPackage whose path has '%' in it "
-                                 f"({resolved}); rename that folder or file, or move the pack")
+        layer = _vector_layer(contents, table, title)
         if not layer.isValid():
-            raise JsnaInputError(f"{contents.path.name}: layer '{table}' cannot be opened")
+            raise JsnaInputError(f"{contents.name}: layer '{table}' cannot be opened")
         styles.set_role(layer, table, contents.edition)
         if table == schema.HUBS:
             hub_notes = " ".join(f"{f['name']}: {f['membership_note']}." for f in layer.getFeatures())
         _describe(layer, table, contents, hub_notes)
         loaded[table] = layer
     for grid in contents.grids:
-        layer = QgsRasterLayer(f"GPKG:{resolved}:{grid}", grid.replace("_", " ").capitalize())
+        layer = QgsRasterLayer(f"GPKG:{contents.path.resolve()}:{grid}",
+                               grid.replace("_", " ").capitalize())
         if not layer.isValid():
-            raise JsnaInputError(f"{contents.path.name}: grid '{grid}' cannot be opened")
+            raise JsnaInputError(f"{contents.name}: grid '{grid}' cannot be opened")
         styles.background_grid_renderer(layer)
         styles.set_role(layer, grid, contents.edition)
         loaded[grid] = layer
@@ -275,7 +339,7 @@ def open_pack(path: str | Path, project: QgsProject | None = None) -> LoadedPack
     # needs no transform before its transform context is read.
     project.mainAnnotationLayer().setCrs(QgsCoordinateReferenceSystem(schema.PACK_CRS))
     group = project.layerTreeRoot().insertGroup(0, contents.place)
-    group.setCustomProperty(PACK_PROPERTY, str(resolved))
+    group.setCustomProperty(PACK_PROPERTY, pack_key(contents))
     for layer in loaded.values():
         project.addMapLayer(layer, False)
         group.addLayer(layer)

@@ -550,7 +550,7 @@ def sources_context(pack: LoadedPack) -> dict:
     return {"place": pack.contents.place, "hub_lookup": pack.contents.info.get("hub_lookup", ""),
             "memberships": [(f["name"], f["membership_note"])
                             for f in pack.layer(schema.HUBS).getFeatures()],
-            "pack_name": pack.contents.path.name, "produced": f"{date.today():%d %B %Y}"}
+            "pack_name": pack.contents.name, "produced": f"{date.today():%d %B %Y}"}
 
 
 def _notes_page(layout: QgsPrintLayout, pages: _Pages, table: CompareTable) -> None:

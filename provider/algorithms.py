@@ -447,7 +447,7 @@ class HubProfile(JsnaAlgorithm):
             target = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
             if target.suffix.lower() not in (".pdf", ".docx"):
                 raise JsnaInputError(f"{target.name}: a profile is written as .pdf or .docx")
-            out = export_profiles(project, pack, ComparePack(pack.contents.path),
+            out = export_profiles(project, pack, ComparePack(pack.contents.location),
                                   [(hub, target)], options=self.written_options(parameters,
                                                                                 context),
                                   warn=feedback.pushWarning)[0]
@@ -477,7 +477,7 @@ class EveryProfile(JsnaAlgorithm):
         folder = Path(self.parameterAsString(parameters, "OUTPUT", context))
         folder.mkdir(parents=True, exist_ok=True)
         with self.pack_project(parameters, context) as (project, pack):
-            compare = ComparePack(pack.contents.path)
+            compare = ComparePack(pack.contents.location)
             fmt = self.formats[self.parameterAsEnum(parameters, "FORMAT", context)]
             targets = every_profile(compare.place, compare.hubs, folder, fmt)
             written = export_profiles(
@@ -591,5 +591,37 @@ class Atlas(JsnaAlgorithm):
         return {"OUTPUT" if not per else "FOLDER": target, "FILES": len(files)}
 
 
-ALGORITHMS = (BuildPack, BuildNationalPack, AddIndicator, StyleLayer, CompareNeighbourhoods,
-              ReportMap, HubProfile, EveryProfile, Atlas)
+class Publish(JsnaAlgorithm):
+    group_ = "Data packs"
+    name_, display = "publish", "Publish a pack to PostGIS"
+    help_text = ("Publishes a data pack (GeoPackage) to a PostgreSQL/PostGIS server as one "
+                 "schema, for a team to open, compare and profile: every layer and table with "
+                 "primary keys and spatial indexes, and every style in QGIS's own "
+                 "public.layer_styles (the layers open styled in plain QGIS). The server: a "
+                 "pg_service name or connection keywords without a password (keep it in "
+                 "~/.pgpass or a pg_service file). All of it is one transaction: cancelled or "
+                 "failed, nothing is left on the server. An existing pack is replaced only "
+                 "when asked.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.pack_parameter()
+        self.addParameter(QgsProcessingParameterString(
+            "SERVER", "Server (pg_service name, or keywords such as host=db dbname=gis user=me)"))
+        self.addParameter(QgsProcessingParameterString("SCHEMA", "Schema (e.g. coventry_2025)"))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "REPLACE", "Replace the pack already published in that schema", defaultValue=False))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        from ..builder.publish import publish_pack
+
+        report = publish_pack(
+            Path(self.parameterAsFile(parameters, "PACK", context)),
+            self.parameterAsString(parameters, "SERVER", context),
+            self.parameterAsString(parameters, "SCHEMA", context),
+            self.parameterAsBool(parameters, "REPLACE", context),
+            lambda percent, text: self.step(feedback, percent, text))
+        return {"OUTPUT": str(report.location), "TABLES": report.tables, "STYLES": report.styles}
+
+
+ALGORITHMS = (BuildPack, BuildNationalPack, AddIndicator, Publish, StyleLayer,
+              CompareNeighbourhoods, ReportMap, HubProfile, EveryProfile, Atlas)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SOURCES
 from jsna_profiles.builder.publish import publish_pack
 from jsna_profiles.core.compare import ComparePack
 from jsna_profiles.core.errors import JsnaInputError
@@ -193,3 +194,163 @@ def test_a_read_only_role_reads_but_cannot_publish(published, postgis, coventry_
     with pytest.raises(JsnaInputError, match="can read .* but not change"):
         publish_pack(coventry_pack_2025, postgis.reader, "readers_pack")
     assert "readers_pack" not in schemas(postgis)
+
+
+FUEL_2022 = "coventry_fuel_poverty_2022_lsoa21.csv"
+
+
+def fuel_spec(indicator_id: str):
+    from jsna_profiles.builder.add_indicator import IndicatorTable
+
+    return IndicatorTable(path=SOURCES / FUEL_2022, indicator_id=indicator_id,
+                          title=f"Fuel poverty again ({indicator_id})", code_column="LSOA Code",
+                          numerator_column="Number of households in fuel poverty",
+                          denominator_column="Number of households", period="2022", unit="%",
+                          polarity="low is good", source="DESNZ", licence="OGL v3.0")
+
+
+def test_an_added_indicator_is_the_same_on_the_server_as_in_a_geopackage(
+        published, postgis, coventry_pack_2025, tmp_path):
+    import shutil
+
+    from jsna_profiles.builder.add_indicator import add_indicator
+
+    copy = tmp_path / "pack.gpkg"
+    shutil.copy(coventry_pack_2025, copy)
+    add_indicator(copy, fuel_spec("fuel_again"))
+    add_indicator(published, fuel_spec("fuel_again"))
+    local, remote = ComparePack(copy), ComparePack(published)
+    indicator = local.indicator("fuel_again")
+    assert remote.indicator("fuel_again") == indicator
+    for code in [*local.neighbourhoods, *local.hubs, local.city_code]:
+        mine = local.cell(local.area(code), indicator)
+        theirs = remote.cell(remote.area(code), indicator)
+        assert (mine.value, mine.significance, mine.rank) == \
+            (theirs.value, theirs.significance, theirs.rank)
+    assert query(postgis.admin, "SELECT COUNT(fuel_again) FROM coventry_2025.small_areas") == \
+        [(203,)]
+    with pytest.raises(JsnaInputError, match="already has an indicator 'fuel_again'"):
+        add_indicator(published, fuel_spec("fuel_again"))
+
+
+def test_a_read_only_role_cannot_add_and_nothing_changes(published, postgis):
+    from jsna_profiles.builder.add_indicator import add_indicator
+
+    before = query(postgis.admin, "SELECT COUNT(*) FROM coventry_2025.indicator_values")
+    with pytest.raises(JsnaInputError, match="your role can read packs on this server but not "
+                       "change them"):
+        add_indicator(f"PG:{postgis.reader} schema=coventry_2025", fuel_spec("readers_own"))
+    assert query(postgis.admin, "SELECT COUNT(*) FROM coventry_2025.indicator_values") == before
+
+
+def test_readers_never_see_half_an_indicator_and_writers_queue(published, postgis):
+    """One process reads the pack in a loop, checking each read is whole (every catalogued
+    indicator has its values, and no values lack their catalogue row), while two others add
+    an indicator each at the same moment: both adds succeed, one after the other."""
+    reader = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'bin')!r})\n"
+        "from plugin_package import import_plugin_package\n"
+        "import_plugin_package()\n"
+        "from jsna_profiles.core.packstore import open_reader\n"
+        "reads = mixed = 0\n"
+        "while True:\n"
+        f"    with open_reader({published!r}) as pack:\n"
+        "        listed = {r[0] for r in pack.rows('SELECT indicator_id FROM indicator_catalogue')}\n"
+        "        valued = {r[0] for r in pack.rows('SELECT DISTINCT indicator_id FROM "
+        "indicator_values')}\n"
+        "    reads += 1\n"
+        "    mixed += listed != valued\n"
+        "    if 'queue_b' in listed and 'queue_a' in listed:\n"
+        "        break\n"
+        "print(reads, mixed)\n")
+    watching = subprocess.Popen([sys.executable, "-c", reader], stdout=subprocess.PIPE,
+                                text=True)
+    adds = [subprocess.Popen(
+        [str(ROOT / "bin" / "jsna"), "add-indicator", "--pack", published, "--table",
+         str(SOURCES / FUEL_2022), "--id", name, "--title", f"Queued {name}", "--code-column",
+         "LSOA Code", "--numerator-column", "Number of households in fuel poverty",
+         "--denominator-column", "Number of households", "--unit", "%", "--period", "2022",
+         "--source", "DESNZ"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name in ("queue_a", "queue_b")]
+    for process in adds:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    out, _ = watching.communicate(timeout=300)
+    reads, mixed = map(int, out.split())
+    assert reads >= 1 and mixed == 0
+
+
+@pytest.fixture
+def saved_connection(postgis, qgis_app):
+    """QGIS's saved PostgreSQL connection "JSNA team" for the writer (its password in the
+    pgpass file, as a council's would be in QGIS's authentication database)."""
+    from qgis.core import QgsProviderRegistry
+
+    metadata = QgsProviderRegistry.instance().providerMetadata("postgres")
+    metadata.saveConnection(metadata.createConnection(
+        f"dbname='jsna' host={postgis.folder} user='jsna_writer'", {"saveUsername": True}),
+        "JSNA team")
+    yield "JSNA team"
+    metadata.deleteConnection("JSNA team")
+
+
+def wait_for(task) -> None:
+    from qgis.core import QgsApplication, QgsTask
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    for _ in range(600):
+        QCoreApplication.processEvents()
+        if task.status() in (QgsTask.TaskStatus.Complete, QgsTask.TaskStatus.Terminated) and \
+                QgsApplication.taskManager().countActiveTasks() == 0:
+            QCoreApplication.processEvents()
+            return
+        time.sleep(0.05)
+    raise AssertionError("the task did not end")
+
+
+def test_the_plugin_publishes_opens_and_adds_on_the_server(plugin, qgis_iface, saved_connection,
+                                                           postgis, coventry_pack_2025,
+                                                           tmp_path):
+    from qgis.core import QgsProject
+
+    from jsna_profiles.layers.connections import connection_conninfo, saved_connections
+
+    assert saved_connection in saved_connections()
+    assert connection_conninfo(saved_connection) == \
+        f"host={postgis.folder} port=5432 dbname=jsna user=jsna_writer"
+    plugin.open_pack(str(coventry_pack_2025))
+    task = plugin.publish(saved_connection, "from_qgis")
+    wait_for(task)
+    assert "Published coventry.gpkg as 'from_qgis' on JSNA team" in \
+        qgis_iface.messageBar().get_messages(0)[-1]
+    QgsProject.instance().clear()
+    loaded = plugin.open_server_pack(saved_connection, "from_qgis")
+    assert loaded is not None and loaded.contents.path is None
+    small = loaded.layer("small_areas")
+    assert small.providerType() == "postgres" and small.featureCount() == 203
+    compare = plugin.compare_pack()
+    assert compare.place == "Coventry" and len(compare.hubs) == 8
+    project_file = tmp_path / "team.qgs"
+    assert QgsProject.instance().write(str(project_file))
+    text = project_file.read_text()
+    assert "jsna_writer" in text and postgis.writer_password not in text
+    assert "password" not in text.lower().replace("savepassword", "")
+
+
+def test_a_connection_that_keeps_its_password_is_refused(postgis, qgis_app):
+    from qgis.core import QgsProviderRegistry
+
+    from jsna_profiles.layers.connections import connection_conninfo
+
+    metadata = QgsProviderRegistry.instance().providerMetadata("postgres")
+    password = postgis.writer_password
+    metadata.saveConnection(metadata.createConnection(
+        f"dbname='jsna' host={postgis.folder} user='jsna_writer' password='{password}'",
+        {"saveUsername": True, "savePassword": True}), "Careless")
+    try:
+        with pytest.raises(JsnaInputError, match="keeps its password in QGIS's settings") as e:
+            connection_conninfo("Careless")
+        assert postgis.writer_password not in str(e.value)
+    finally:
+        metadata.deleteConnection("Careless")

@@ -23,7 +23,7 @@ from jsna_profiles.core.compare import ComparePack
 
 ALGORITHMS = {"jsna:buildpack", "jsna:buildnational", "jsna:addindicator", "jsna:stylelayer",
               "jsna:compare", "jsna:reportmap", "jsna:hubprofile", "jsna:everyprofile",
-              "jsna:atlas"}
+              "jsna:atlas", "jsna:publish"}
 
 
 @pytest.fixture

@@ -30,9 +30,9 @@ COLUMN_ROLES = (("code", "Code column (LSOA or MSOA codes)", False),
 class AddIndicatorDialog(QDialog):
     """Nothing is written here: accepting first checks the table against the pack."""
 
-    def __init__(self, pack: Path, parent=None):
+    def __init__(self, pack, parent=None):  # a GeoPackage path, or a server PackLocation
         super().__init__(parent)
-        self.pack = Path(pack)
+        self.pack = pack
         self.setWindowTitle("JSNA Area Profiles: add an indicator from your own table")
         form = QFormLayout(self)
         self.file = QgsFileWidget()
