@@ -12,7 +12,9 @@ atlas_pdf_s < 60 (42 neighbourhoods, one PDF), and the profile's
 export step <= 1.2 x layout_export_floor_s (the same layout through a bare QgsLayoutExporter;
 the export also flushes and verifies the file: verify_profile_pdf_ms alone);
 add_indicator_preview_s < 1 and add_indicator_preview_peak_mb < 50 for an 8 MB workbook;
-profile_docx_s < 5 (Harmony's Word profile, 2025 edition) and profiles_docx_all_s < 40 (all nine).
+profile_docx_s < 5 (Harmony's Word profile, 2025 edition) and profiles_docx_all_s < 40 (all nine);
+publish_postgis_s < 5, open_pack_postgis_vs_gpkg <= 2, compare_load_postgis_vs_gpkg <= 2,
+publish_postgis_england_s < 120 (the England pack this run builds).
 """
 
 from __future__ import annotations
@@ -199,6 +201,44 @@ def every_profile(pack: Path, folder: Path, fmt: str = "pdf") -> None:
                    capture_output=True)
 
 
+def postgis_figures(pack: Path, england: Path | None) -> dict:
+    """Team packs on a throwaway local server (bin/local-postgis): publishing Coventry (and
+    England), then opening and loading the comparison from the server, beside the same from
+    the GeoPackage in the same run."""
+    import subprocess
+    import tempfile
+
+    from jsna_profiles.builder.publish import publish_pack
+    from jsna_profiles.core.compare import ComparePack
+
+    folder = tempfile.mkdtemp(prefix="jsna-pg-bench-")
+    script = str(ROOT / "bin" / "local-postgis")
+    started = subprocess.run([script, "start", folder], capture_output=True, text=True)
+    if started.returncode:
+        print(f"PostGIS figures not measured: {started.stderr.strip()}")
+        return {}
+    server = started.stdout.strip()
+    try:
+        figures = {"publish_postgis_s": median_time(
+            lambda: publish_pack(pack, server, "coventry", replace=True), 3)}
+        location = f"PG:{server} schema=coventry"
+        open_with_plugin(location)  # the provider's connection pool warmed, as in QGIS
+        figures["open_pack_postgis_s"] = median_time(lambda: open_with_plugin(location), 7)
+        figures["open_pack_gpkg_s"] = median_time(lambda: open_with_plugin(pack), 7)
+        figures["open_pack_postgis_vs_gpkg"] = \
+            figures["open_pack_postgis_s"] / figures["open_pack_gpkg_s"]
+        figures["compare_load_postgis_s"] = median_time(lambda: ComparePack(location), 3)
+        figures["compare_load_gpkg_s"] = median_time(lambda: ComparePack(pack), 3)
+        figures["compare_load_postgis_vs_gpkg"] = \
+            figures["compare_load_postgis_s"] / figures["compare_load_gpkg_s"]
+        if england is not None and england.is_file():
+            figures["publish_postgis_england_s"] = median_time(
+                lambda: publish_pack(england, server, "england", replace=True), 1)
+        return figures
+    finally:
+        subprocess.run([script, "stop", folder], capture_output=True)
+
+
 def word_figures(pack: Path, out: Path) -> dict:
     """Harmony's profile as a Word document (narrative, maps at 200 dpi, charts, tables), and
     every hub's and the city's, on the 2025 edition (the one `make demo` writes)."""
@@ -312,6 +352,7 @@ def main() -> int:
         results["compare_update_england_ms"] = figures["update_ms"]
     else:
         print(f"England files not found at {args.england}: compare_update_england_ms not measured")
+    results.update(postgis_figures(pack, ROOT / "build" / "bench" / "england.gpkg"))
     results = {k: round(v, 4) for k, v in results.items()}
     existing = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
     existing.update(results)

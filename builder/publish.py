@@ -24,6 +24,7 @@ from ..core.packfile import connect_read_only, is_pack
 from ..core.packstore import (
     TABLE_IN_SCHEMA,
     PackLocation,
+    check_format_version,
     server_connection,
     server_errors,
     server_location,
@@ -66,6 +67,8 @@ def publish_pack(pack: str | Path, conninfo: str, schema: str, replace: bool = F
             server_errors(f"Publishing {pack.name} as '{schema}'"):
         from psycopg2 import sql
 
+        check_format_version(dict(source.execute(f"SELECT key, value FROM {s.PACK_INFO}")),
+                             pack.name)
         cursor = db.cursor()
         _require_postgis(cursor)
         existing = _schema_state(cursor, schema)

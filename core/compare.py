@@ -18,7 +18,7 @@ import pandas as pd
 from . import schema as s
 from . import statistics as st
 from .errors import JsnaInputError
-from .packstore import PackLocation, open_reader, parse_location
+from .packstore import PackLocation, check_format_version, open_reader, parse_location
 
 CITY, HUB, ENGLAND = s.COMPARATORS
 COMPARATORS = s.COMPARATORS
@@ -105,6 +105,7 @@ def _read(location: PackLocation) -> tuple:
             f"lower95, upper95, note FROM {s.VALUES} WHERE level <> ?", (s.LEVEL_SMALL_AREA,))
         areas = pack.frame(f"SELECT code, name, hub FROM {s.NEIGHBOURHOODS}")
         info = dict(pack.rows(f"SELECT key, value FROM {s.PACK_INFO}"))
+        check_format_version(info, location.name)
         earlier = pack.frame(
             f"SELECT area_code, indicator_id, period, value, numerator, denominator "
             f"FROM {s.TRENDS}") if pack.has_table(s.TRENDS) else None

@@ -155,6 +155,16 @@ class PackReader:
         return cursor
 
 
+def check_format_version(info: dict, name: str) -> None:
+    """Refuse a pack written by a newer version of the plugin, whose tables this one may
+    misread."""
+    version = str(info.get("format_version") or "1")
+    if not version.isdigit() or int(version) > int(s.PACK_FORMAT_VERSION):
+        raise JsnaInputError(f"{name} was written by a newer version of JSNA Area Profiles "
+                             f"(pack format {version}; this version reads format "
+                             f"{s.PACK_FORMAT_VERSION}): update the plugin")
+
+
 def quoted(name: str) -> str:
     """An identifier quoted as both SQLite and PostgreSQL read it."""
     return '"' + name.replace('"', '""') + '"'

@@ -23,7 +23,7 @@ from ..core import schema
 from ..core.catalogue import register_pack_indicators
 from ..core.errors import JsnaInputError
 from ..core.gdal_calls import quiet_gdal
-from ..core.packstore import PackLocation, open_reader, parse_location
+from ..core.packstore import PackLocation, check_format_version, open_reader, parse_location
 from ..core.recipes import EDITION_NAMES, EDITION_OF_OLDER_PACKS
 from . import styles
 
@@ -125,6 +125,7 @@ def inspect_pack(path: str | Path | PackLocation) -> PackContents:
 
 
 def _check_edition(info: dict, name: str) -> None:
+    check_format_version(info, name)
     edition = info.get("edition") or EDITION_OF_OLDER_PACKS
     if edition not in EDITION_NAMES:
         raise JsnaInputError(f"{name}: the pack is of an edition this plugin does not know "

@@ -58,11 +58,12 @@ def field_type(kind: str):
 def open_pack_in_project() -> tuple[str, list[str]] | None:
     """(path, hubs) of the data pack open in the QGIS project, for the dialogs' defaults."""
     from ..core.packfile import place_and_hubs
+    from ..core.packstore import PG_PREFIX
     from ..layers.pack import PACK_PROPERTY
 
     for group in QgsProject.instance().layerTreeRoot().findGroups(True):
         path = group.customProperty(PACK_PROPERTY)
-        if path and Path(path).is_file():
+        if path and (path.startswith(PG_PREFIX) or Path(path).is_file()):
             try:
                 return str(path), place_and_hubs(path)[1]
             except JsnaInputError:
@@ -145,8 +146,9 @@ class JsnaAlgorithm(QgsProcessingAlgorithm):
     def pack_parameter(self) -> None:
         """The pack, filled in with the one open in QGIS, if any."""
         opened = open_pack_in_project()
-        self.addParameter(QgsProcessingParameterFile(
-            "PACK", "Data pack", extension="gpkg", defaultValue=opened[0] if opened else None))
+        self.addParameter(QgsProcessingParameterFile(  # no extension: a server pack is text
+            "PACK", "Data pack (a .gpkg file, or PG:<connection> schema=<name> on a server)",
+            defaultValue=opened[0] if opened else None))
 
     def hub_parameter(self, name: str, description: str) -> None:
         """A hub: chosen from the open pack's hubs when a pack is open, else typed (either way

@@ -74,6 +74,17 @@ class Env:
         path = self.sources() / name
         path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
 
+    def server(self):
+        """The session's PostGIS server (only the cases that need one start it)."""
+        return self.request.getfixturevalue("postgis")
+
+    def published(self) -> str:
+        """This case's copy of the pack, published as 'corpus_pack' by the writer role."""
+        from jsna_profiles.builder.publish import publish_pack
+
+        publish_pack(self.pack, self.server().writer, "corpus_pack", replace=True)
+        return f"PG:{self.server().writer} schema=corpus_pack"
+
     def table(self, name: str, text: str | bytes, encoding: str = "utf-8") -> Path:
         path = self.input(name)
         path.write_bytes(text if isinstance(text, bytes) else text.encode(encoding))
@@ -98,6 +109,7 @@ class Case:
     run: Callable[[Env], object]
     prepare: Callable[[Env], object] | None = None  # damages an input before hashing
     writes: tuple[str, ...] = ()  # globs (relative to the root) of files the case means to write
+    server: bool = False  # uses the session's PostGIS server, which must be left as it was
 
 
 # Builder ---------------------------------------------------------------------------------------
@@ -356,6 +368,68 @@ def word_profile(assets: str | None = None, local_text: str | None = None,
         finally:
             project.clear()
     return run
+
+
+def compare_on(location: str) -> None:
+    from jsna_profiles.core.compare import ComparePack
+
+    ComparePack(location)
+
+
+def wrong_password(env):
+    import os
+
+    pgpass = env.table("pgpass", "*:*:*:jsna_writer:not-the-password\n")
+    pgpass.chmod(0o600)
+    before = os.environ["PGPASSFILE"]
+    os.environ["PGPASSFILE"] = str(pgpass)
+    try:
+        compare_on(f"PG:{env.server().writer} schema=corpus_pack")
+    finally:
+        os.environ["PGPASSFILE"] = before
+
+
+def database_without_postgis(env):
+    import psycopg2
+
+    from jsna_profiles.builder.publish import publish_pack
+
+    admin = env.server().admin.replace("dbname=jsna", "dbname=postgres")
+    with closing(psycopg2.connect(admin)) as db:
+        db.autocommit = True
+        db.cursor().execute("CREATE DATABASE plain OWNER jsna_writer")
+    try:
+        publish_pack(env.pack, env.server().writer.replace("dbname=jsna", "dbname=plain"),
+                     "corpus_pack")
+    finally:
+        with closing(psycopg2.connect(admin)) as db:
+            db.autocommit = True
+            db.cursor().execute("DROP DATABASE plain")
+
+
+def newer_pack_published(env):
+    from jsna_profiles.builder.publish import publish_pack
+
+    newer = env.input("newer.gpkg")
+    copy_database(env.pack, newer)
+    with closing(sqlite3.connect(newer)) as db, db:
+        db.execute("UPDATE pack_info SET value = '99' WHERE key = 'format_version'")
+    publish_pack(newer, env.server().writer, "newer_pack")
+
+
+def publish_again(env):
+    from jsna_profiles.builder.publish import publish_pack
+
+    publish_pack(env.pack, env.server().writer, "corpus_pack")
+
+
+def readers_indicator(env):
+    from jsna_profiles.builder.add_indicator import IndicatorTable, add_indicator
+
+    table = env.table("own.csv", "code,value\nE01009522,1.5\n")
+    add_indicator(f"PG:{env.server().reader} schema=corpus_pack",
+                  IndicatorTable(table, "readers_own", "Readers' own", "code", "value",
+                                 source="Synthetic test data"))
 
 
 def unusable_file_name(env):
@@ -976,11 +1050,45 @@ CASES = [
          word_profile(local_text="no such folder")),
     Case("templates with a field they cannot fill", r"the template 'ratio' uses \{hub_name\}, "
          r"which it cannot fill", word_profile(templates={"ratio": "{hub_name} {ratio}"})),
+    Case("PostGIS server down", r"Cannot connect to the PostgreSQL server",
+         lambda env: compare_on(f"PG:host={env.inputs} dbname=jsna user=jsna_writer "
+                                "schema=corpus_pack"), server=True),
+    Case("PostGIS wrong password", r"password authentication failed for user \"jsna_writer\"",
+         wrong_password, server=True),
+    Case("PostGIS database without PostGIS", r"has no PostGIS: run CREATE EXTENSION postgis",
+         database_without_postgis, server=True),
+    Case("PostGIS schema that is not a pack", r"'pg_toast' on the server holds no JSNA pack",
+         lambda env: compare_on(f"PG:{env.server().writer} schema=pg_toast"), server=True),
+    Case("PostGIS pack from a newer plugin version", r"written by a newer version of JSNA "
+         r"Area Profiles \(pack format 99", newer_pack_published, server=True),
+    Case("PostGIS publish over a pack without replace", r"'corpus_pack' already holds a pack "
+         r"on the server: publish with --replace", publish_again, prepare=lambda env:
+         env.published(), server=True),
+    Case("PostGIS indicator added by a read-only role", r"your role can read packs on this "
+         r"server but not change them", readers_indicator, prepare=lambda env: env.published(),
+         server=True),
     Case("Word profile onto a folder of the same name", r"Cannot write in_the_way\.docx: Is a "
          r"directory",
          word_profile(target="in_the_way.docx"), prepare=lambda env: (
              env.out / "in_the_way.docx" / "kept").mkdir(parents=True)),
 ]
+
+
+def server_state(env: Env) -> list:
+    """Every schema on the server with its tables' row counts, and the saved styles."""
+    import psycopg2
+
+    with closing(psycopg2.connect(env.server().admin)) as db, db.cursor() as cursor:
+        cursor.execute("SELECT n.nspname, c.relname, c.reltuples FROM pg_class c JOIN "
+                       "pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND "
+                       "n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2")
+        tables = cursor.fetchall()
+        cursor.execute("SELECT COUNT(*) FROM pg_tables WHERE tablename = 'layer_styles'")
+        if cursor.fetchone()[0]:
+            cursor.execute("SELECT f_table_schema, COUNT(*) FROM public.layer_styles GROUP BY 1 "
+                           "ORDER BY 1")
+            tables.append(tuple(cursor.fetchall()))
+        return tables
 
 
 def plugin_still_works(env: Env) -> None:
@@ -1006,6 +1114,7 @@ def problems(case: Case, env: Env) -> list[str]:
     if case.prepare is not None:
         case.prepare(env)  # the damage is the input; what follows must not change anything
     before = env.hashes()
+    server_before = server_state(env) if case.server else None
     try:
         case.run(env)
         if case.message is not None:
@@ -1018,6 +1127,8 @@ def problems(case: Case, env: Env) -> list[str]:
             found.append(f"message: {message}")
     after = env.hashes()
     made = {str(p.relative_to(env.root)) for p in env.made}
+    if case.server and server_state(env) != server_before:
+        found.append("the server's packs changed")
     found += [f"changed or removed: {k}" for k in before if after.get(k) != before[k]]
     found += [f"left behind: {k}" for k in after if k not in before and k not in made
               and not any(fnmatch.fnmatch(k, pattern) for pattern in case.writes)]
@@ -1025,7 +1136,8 @@ def problems(case: Case, env: Env) -> list[str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_input(case, coventry_pack, tmp_path, qgis_app):
+def test_bad_input(case, coventry_pack, tmp_path, qgis_app, request):
     env = Env(tmp_path, coventry_pack)
+    env.request = request
     assert problems(case, env) == []
     plugin_still_works(env)
