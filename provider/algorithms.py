@@ -146,9 +146,10 @@ class JsnaAlgorithm(QgsProcessingAlgorithm):
     def pack_parameter(self) -> None:
         """The pack, filled in with the one open in QGIS, if any."""
         opened = open_pack_in_project()
-        self.addParameter(QgsProcessingParameterFile(  # no extension: a server pack is text
+        self.addParameter(QgsProcessingParameterFile(  # the filter lets a server pack through
             "PACK", "Data pack (a .gpkg file, or PG:<connection> schema=<name> on a server)",
-            defaultValue=opened[0] if opened else None))
+            defaultValue=opened[0] if opened else None,
+            fileFilter="JSNA data pack (*.gpkg);;All files (*)"))
 
     def hub_parameter(self, name: str, description: str) -> None:
         """A hub: chosen from the open pack's hubs when a pack is open, else typed (either way

@@ -331,6 +331,10 @@ def test_the_plugin_publishes_opens_and_adds_on_the_server(plugin, qgis_iface, s
     assert small.providerType() == "postgres" and small.featureCount() == 203
     compare = plugin.compare_pack()
     assert compare.place == "Coventry" and len(compare.hubs) == 8
+    report = plugin.add_indicator(fuel_spec("from_the_dialog"))
+    assert report is not None and plugin.pack.contents.path is None
+    assert plugin.pack.layer("small_areas").fields().indexFromName("from_the_dialog") >= 0
+    assert plugin.compare_pack().indicator("from_the_dialog") is not None
     project_file = tmp_path / "team.qgs"
     assert QgsProject.instance().write(str(project_file))
     text = project_file.read_text()
@@ -354,3 +358,28 @@ def test_a_connection_that_keeps_its_password_is_refused(postgis, qgis_app):
         assert postgis.writer_password not in str(e.value)
     finally:
         metadata.deleteConnection("Careless")
+
+
+def test_profiles_maps_and_processing_from_the_server(published, postgis, coventry_pack_2025,
+                                                      tmp_path, plugin):
+    import docx
+    import processing as qgis_processing
+    from processing.core.Processing import Processing
+
+    result = jsna("profile", "--pack", published, "--hub", "Harmony", "--out",
+                  tmp_path / "harmony.docx")
+    assert result.returncode == 0, result.stderr
+    texts = [p.text for p in docx.Document(str(tmp_path / "harmony.docx")).paragraphs]
+    assert "Executive summary" in texts and any("coventry_2025" in t for t in texts)
+    maps = jsna("maps", "--pack", published, "--hub", "Harmony", "--themes", "fuel_poverty",
+                "--out-dir", tmp_path / "maps")
+    assert maps.returncode == 0 and (tmp_path / "maps" / "fuel_poverty.png").stat().st_size
+    Processing.initialize()
+    out = qgis_processing.run("jsna:compare", {"PACK": published, "HUB": "Harmony",
+                                               "OUTPUT": "memory:", "CSV": str(tmp_path / "c.csv")})
+    assert (tmp_path / "c.csv").read_text().count("\n") > 500 and out["OUTPUT"]
+    done = qgis_processing.run("jsna:publish", {"PACK": str(coventry_pack_2025),
+                                                "SERVER": postgis.writer,
+                                                "SCHEMA": "from_processing"})
+    assert done["OUTPUT"].endswith("schema=from_processing") and done["STYLES"] >= 10
+    assert ComparePack(done["OUTPUT"]).place == "Coventry"
