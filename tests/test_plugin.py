@@ -20,7 +20,7 @@ def test_load_and_unload_leave_nothing_behind(qgis_iface):
     plugin = jsna_profiles.classFactory(qgis_iface)
     plugin.initGui()
     assert [a.objectName() for a in plugin.actions] == [
-        "jsna_open_pack", "jsna_deprivation", "jsna_deprivation_change", "jsna_fuel_poverty",
+        "jsna_open_pack", "jsna_open_server_pack", "jsna_publish", "jsna_deprivation", "jsna_deprivation_change", "jsna_fuel_poverty",
         "jsna_air_quality",
         "jsna_indicator", "jsna_compare", "jsna_add_indicator", "jsna_report_map", "jsna_atlas",
         "jsna_profile"]
@@ -102,6 +102,7 @@ def test_start_up_does_not_import_the_heavy_stack():
 
 
 def test_layout_actions_without_pack_say_so(plugin, qgis_iface):
-    for name in ("jsna_report_map", "jsna_atlas", "jsna_profile", "jsna_add_indicator"):
+    for name in ("jsna_report_map", "jsna_atlas", "jsna_profile", "jsna_add_indicator",
+                 "jsna_publish"):
         next(a for a in plugin.actions if a.objectName() == name).trigger()
         assert "Open a data pack first" in qgis_iface.messageBar().get_messages(2)[-1]

@@ -371,8 +371,8 @@ def test_profiles_maps_and_processing_from_the_server(published, postgis, covent
     assert result.returncode == 0, result.stderr
     texts = [p.text for p in docx.Document(str(tmp_path / "harmony.docx")).paragraphs]
     assert "Executive summary" in texts and any("coventry_2025" in t for t in texts)
-    maps = jsna("maps", "--pack", published, "--hub", "Harmony", "--themes", "fuel_poverty",
-                "--out-dir", tmp_path / "maps")
+    maps = jsna("maps", "--pack", f"PG:{postgis.reader} schema=coventry_2025", "--hub",
+                "Harmony", "--themes", "fuel_poverty", "--out-dir", tmp_path / "maps")
     assert maps.returncode == 0 and (tmp_path / "maps" / "fuel_poverty.png").stat().st_size
     Processing.initialize()
     out = qgis_processing.run("jsna:compare", {"PACK": published, "HUB": "Harmony",
