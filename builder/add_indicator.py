@@ -437,7 +437,7 @@ def _write(db: PackReader, spec: IndicatorTable, rows: pd.DataFrame, match: Matc
 def _wide_column(db: PackReader, table: str, column: str, values: pd.DataFrame) -> None:
     """The indicator as a column of the level's layer, so renderers and labels can use it."""
     if column not in db.columns(table):
-        db.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {db.number_type}')
+        db.add_number_column(table, column)
     db.execute(f'UPDATE "{table}" SET "{column}" = NULL')
     db.executemany(f'UPDATE "{table}" SET "{column}" = ? WHERE code = ?',
                    [(None if pd.isna(v) else float(v), code)

@@ -22,12 +22,13 @@ from ..core import schema as s
 from ..core.errors import JsnaInputError
 from ..core.packfile import connect_read_only, is_pack
 from ..core.packstore import (
-    TABLE_IN_SCHEMA,
     PackLocation,
     check_format_version,
+    quoted,
     server_connection,
     server_errors,
     server_location,
+    table_in_schema,
 )
 
 STYLES_TABLE = "layer_styles"
@@ -111,8 +112,7 @@ def _schema_state(cursor, schema: str) -> str:
     cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
     if cursor.fetchone() is None:  # the catalogue: every schema, whoever may use it
         return "none"
-    cursor.execute(TABLE_IN_SCHEMA, (schema, s.PACK_INFO))
-    return "pack" if cursor.fetchone() else "other"
+    return "pack" if table_in_schema(cursor, schema, s.PACK_INFO) else "other"
 
 
 def _pack_tables(source) -> list[tuple[str, tuple | None]]:
@@ -136,7 +136,7 @@ def _copy_table(source, cursor, schema: str, table: str, geometry: tuple | None)
     from psycopg2 import sql
 
     columns = [(name, declared, key) for _, name, declared, _, _, key in
-               source.execute(f"PRAGMA table_info({_quoted_sqlite(table)})")]
+               source.execute(f"PRAGMA table_info({quoted(table)})")]
     column, shape, srid = geometry or (None, "", 0)
     if shape and shape.upper() not in GEOMETRY_TYPES:
         raise JsnaInputError(f"The layer {table} has geometries of an unknown type ({shape})")
@@ -153,8 +153,7 @@ def _copy_table(source, cursor, schema: str, table: str, geometry: tuple | None)
     copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
         target, sql.SQL(", ").join(map(sql.Identifier, names))).as_string(cursor)
     where = names.index(column) if column else None
-    rows = source.execute(f"SELECT {', '.join(_quoted_sqlite(n) for n in names)} FROM "
-                          f"{_quoted_sqlite(table)}")
+    rows = source.execute(f"SELECT {', '.join(quoted(n) for n in names)} FROM {quoted(table)}")
     count = 0
     while True:
         batch = rows.fetchmany(COPY_ROWS)
@@ -177,10 +176,6 @@ def _copy_table(source, cursor, schema: str, table: str, geometry: tuple | None)
         cursor.execute(sql.SQL("CREATE INDEX ON {} USING GIST ({})").format(
             target, sql.Identifier(column)))
     return count
-
-
-def _quoted_sqlite(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _copy_text(value, srid: int | None) -> str:
@@ -217,8 +212,8 @@ def ewkb_hex(blob: bytes, srid: int) -> str:
 def _copy_styles(source, cursor, schema: str) -> int:
     """The pack's saved styles, as QGIS saves them on a server: one default per layer, and
     ``type`` left empty, as QGIS 3.22 to 3.40 all read such a row as the layer's."""
-    rows = source.execute(f"SELECT f_table_name, f_geometry_column, styleName, styleQML, "
-                          f"styleSLD, useAsDefault, description FROM {STYLES_TABLE}").fetchall()
+    rows = source.execute("SELECT f_table_name, f_geometry_column, styleName, styleQML, "
+                          "styleSLD, useAsDefault, description FROM layer_styles").fetchall()
     for table, geometry, name, qml, sld, default, description in rows:
         cursor.execute(
             "INSERT INTO public.layer_styles (f_table_catalog, f_table_schema, f_table_name, "

@@ -20,8 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from . import schema as s
 from .errors import JsnaInputError
 
@@ -128,6 +126,11 @@ class PackReader:
     def executemany(self, sql: str, rows: list[tuple]) -> None:
         self._connection.cursor().executemany(sql.replace("?", self._placeholder), rows)
 
+    def add_number_column(self, table: str, column: str) -> None:
+        """A new column of numbers (an indicator's) in one of the pack's tables."""
+        self.execute(f"ALTER TABLE {quoted(table)} ADD COLUMN {quoted(column)} "
+                     f"{self.number_type}")
+
     def columns(self, table: str) -> set[str]:
         """The names of a table's columns."""
         if self._schema:
@@ -140,7 +143,10 @@ class PackReader:
     def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         return self._cursor(sql, params).fetchall()
 
-    def frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+    def frame(self, sql: str, params: tuple = ()):
+        """The rows as a pandas DataFrame (pandas imported here: QGIS starts without it)."""
+        import pandas as pd
+
         cursor = self._cursor(sql, params)
         rows = cursor.fetchall()
         return pd.DataFrame(rows, columns=[d[0] for d in cursor.description])
@@ -153,6 +159,12 @@ class PackReader:
         cursor = self._connection.cursor()
         cursor.execute(sql.replace("?", self._placeholder), params)
         return cursor
+
+
+def table_in_schema(cursor, schema: str, table: str) -> bool:
+    """Whether ``schema`` on the server has ``table`` (whoever may read it)."""
+    cursor.execute(TABLE_IN_SCHEMA, (schema, table))
+    return cursor.fetchone() is not None
 
 
 def check_format_version(info: dict, name: str) -> None:

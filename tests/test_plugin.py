@@ -20,8 +20,8 @@ def test_load_and_unload_leave_nothing_behind(qgis_iface):
     plugin = jsna_profiles.classFactory(qgis_iface)
     plugin.initGui()
     assert [a.objectName() for a in plugin.actions] == [
-        "jsna_open_pack", "jsna_open_server_pack", "jsna_publish", "jsna_deprivation", "jsna_deprivation_change", "jsna_fuel_poverty",
-        "jsna_air_quality",
+        "jsna_open_pack", "jsna_open_server_pack", "jsna_publish", "jsna_deprivation",
+        "jsna_deprivation_change", "jsna_fuel_poverty", "jsna_air_quality",
         "jsna_indicator", "jsna_compare", "jsna_add_indicator", "jsna_report_map", "jsna_atlas",
         "jsna_profile"]
     assert all(not a.icon().isNull() for a in plugin.actions)
