@@ -383,3 +383,34 @@ def test_profiles_maps_and_processing_from_the_server(published, postgis, covent
                                                 "SCHEMA": "from_processing"})
     assert done["OUTPUT"].endswith("schema=from_processing") and done["STYLES"] >= 10
     assert ComparePack(done["OUTPUT"]).place == "Coventry"
+
+
+def test_an_authcfg_connection_gets_its_password_only_when_connecting(published, postgis,
+                                                                     tmp_path, monkeypatch):
+    """QGIS's authentication database stands behind ``authcfg=``: here a stand-in resolver
+    (the plugin installs QGIS's own), with no pgpass entry to fall back on."""
+    from jsna_profiles.core import packstore
+
+    empty = tmp_path / "pgpass"
+    empty.write_text("")
+    empty.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(empty))
+    location = f"PG:host={postgis.folder} dbname=jsna authcfg=team01 schema=coventry_2025"
+    monkeypatch.setattr(packstore, "_credentials", [])
+    with pytest.raises(JsnaInputError, match="authentication configuration 'team01', which "
+                       "only QGIS can open"):
+        ComparePack(location)
+    asked = []
+
+    def resolve(authcfg):
+        asked.append(authcfg)
+        return {"user": "jsna_reader", "password": reader_password(postgis)}
+    packstore.use_credentials(resolve)
+    assert ComparePack(location).place == "Coventry" and asked == ["team01"]
+    assert "password" not in str(parse_location(location))
+
+
+def reader_password(server) -> str:
+    line = next(x for x in (server.folder / "pgpass").read_text().splitlines()
+                if ":jsna_reader:" in x)
+    return line.rsplit(":", 1)[1]
