@@ -48,12 +48,12 @@ def sheet_rows(path: Path, sheet: str = "", limit: int | None = None) -> list[li
 
 def _sheet_member(book: zipfile.ZipFile, sheet: str, name: str) -> str:
     """The archive member holding ``sheet``, found through the workbook and its relations."""
-    sheets = [(e.get("name"), e.get(f"{DOCUMENT_RELATIONS}id"))
-              for _event, e in _iterparse(book.open("xl/workbook.xml"))
-              if e.tag == f"{MAIN}sheet"]
-    targets = {e.get("Id"): e.get("Target")
-               for _event, e in _iterparse(book.open("xl/_rels/workbook.xml.rels"))
-               if e.tag == f"{PACKAGE_RELATIONS}Relationship"}
+    with book.open("xl/workbook.xml") as stream:  # each member closed as soon as it is read
+        sheets = [(e.get("name"), e.get(f"{DOCUMENT_RELATIONS}id"))
+                  for _event, e in _iterparse(stream) if e.tag == f"{MAIN}sheet"]
+    with book.open("xl/_rels/workbook.xml.rels") as stream:
+        targets = {e.get("Id"): e.get("Target") for _event, e in _iterparse(stream)
+                   if e.tag == f"{PACKAGE_RELATIONS}Relationship"}
     chosen = next((rid for title, rid in sheets if title == sheet), None) if sheet else \
         (sheets[0][1] if sheets else None)
     if chosen is None:
@@ -79,8 +79,13 @@ def _column(reference: str | None, position: int) -> int:
 
 def _cells(book: zipfile.ZipFile, member: str, limit: int | None) -> list[list[tuple]]:
     """Rows as (column, kind, text) cells; kind "s" means a shared-string index."""
+    with book.open(member) as stream:  # closed even when only the first rows are read
+        return _rows_of(_iterparse(stream), limit)
+
+
+def _rows_of(elements, limit: int | None) -> list[list[tuple]]:
     rows, row = [], []
-    for _event, element in _iterparse(book.open(member)):
+    for _event, element in elements:
         if element.tag == f"{MAIN}c":
             kind = element.get("t", "n")
             if kind == "inlineStr":
@@ -104,14 +109,15 @@ def _shared_strings(book: zipfile.ZipFile, last: int) -> list[str]:
     strings: list[str] = []
     if last < 0 or "xl/sharedStrings.xml" not in book.namelist():
         return strings
-    for _event, element in _iterparse(book.open("xl/sharedStrings.xml")):
-        if element.tag == f"{MAIN}si":  # plain text, or rich-text runs; not phonetic guides
-            runs = [element.find(f"{MAIN}t")] + [r.find(f"{MAIN}t")
-                                                 for r in element.findall(f"{MAIN}r")]
-            strings.append("".join(t.text or "" for t in runs if t is not None))
-            element.clear()
-            if len(strings) > last:
-                break
+    with book.open("xl/sharedStrings.xml") as stream:
+        for _event, element in _iterparse(stream):
+            if element.tag == f"{MAIN}si":  # plain text, or rich-text runs; not phonetic guides
+                runs = [element.find(f"{MAIN}t")] + [r.find(f"{MAIN}t")
+                                                     for r in element.findall(f"{MAIN}r")]
+                strings.append("".join(t.text or "" for t in runs if t is not None))
+                element.clear()
+                if len(strings) > last:
+                    break
     if len(strings) <= last:
         raise ValueError("its shared strings are cut short")
     return strings
