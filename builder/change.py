@@ -25,36 +25,52 @@ def decile_of_rank(rank: float, total: int = LSOAS_2019) -> int:
     return next((d for d in range(1, 10) if rank <= math.floor(d * total / 10)), 10)
 
 
-def imd_2019_on_2021_areas(ranks: pd.Series, deciles: pd.Series, lookup: pd.DataFrame,
-                           population: pd.Series) -> pd.DataFrame:
-    """IMD 2019 rank and decile for each 2021 small area of ``lookup``.
-
-    ``ranks``/``deciles``: IMD 2019 by LSOA 2011 code; ``lookup``: lsoa11_code, lsoa21_code,
-    change_code; ``population``: weights by LSOA 2011 code (IoD 2019 denominators). Returns
-    code, imd_rank_2019, imd_decile_2019, change_code (NaN rank where it cannot be had)."""
+def carried_to_2021(values: pd.DataFrame, lookup: pd.DataFrame,
+                    population: pd.Series) -> pd.DataFrame:
+    """Each column of ``values`` (indexed by LSOA 2011 code) on the 2021 small areas of
+    ``lookup`` (lsoa11_code, lsoa21_code, change_code): unchanged and split areas take their
+    2011 parent's value, merged areas their parents' values weighted by ``population`` (equal
+    weights where none is known), irregular areas and those with a parent missing a value get
+    none. Returns code, the columns, change_code (U, S, M or X), sorted by code."""
     unknown = sorted(set(lookup["change_code"]) - set(CHANGE_CODES))
     if unknown:
         raise JsnaInputError(f"the LSOA 2011 to 2021 lookup has a change code '{unknown[0]}' "
                              "(expected U, S, M or X)")
-    rows = lookup.assign(rank=lookup["lsoa11_code"].map(ranks),
-                         decile=lookup["lsoa11_code"].map(deciles),
-                         weight=lookup["lsoa11_code"].map(population))
-    out = []
-    for code, part in rows.groupby("lsoa21_code", sort=True):
-        kind = "X" if (part["change_code"] == "X").any() else part["change_code"].iloc[0]
-        if kind == "X" or part["rank"].isna().any():
-            rank = decile = float("nan")
-        elif len(part) == 1:
-            rank, decile = float(part["rank"].iloc[0]), float(part["decile"].iloc[0])
-        else:  # merged: parents' ranks weighted by their residents
-            weights = part["weight"].fillna(0)
-            if weights.sum() <= 0:
-                weights = pd.Series(1.0, index=part.index)
-            rank = float((part["rank"] * weights).sum() / weights.sum())
-            decile = float(decile_of_rank(rank))
-            kind = "M"
-        out.append((code, rank, decile, kind))
-    return pd.DataFrame(out, columns=["code", "imd_rank_2019", "imd_decile_2019", "change_code"])
+    rows = lookup[["lsoa11_code", "lsoa21_code", "change_code"]].reset_index(drop=True)
+    groups = rows.groupby("lsoa21_code", sort=True)
+    parents = groups["lsoa11_code"].transform("size")
+    irregular = rows["change_code"].eq("X").groupby(rows["lsoa21_code"]).transform("any")
+    weight = rows["lsoa11_code"].map(population).fillna(0).astype(float)
+    no_weight = weight.groupby(rows["lsoa21_code"]).transform("sum") <= 0
+    weight = weight.where(~no_weight, 1.0)
+    kind = rows["change_code"].where(parents == 1, "M").where(~irregular, "X")
+    out = pd.DataFrame({"code": groups.size().index})
+    for column in values.columns:
+        value = rows["lsoa11_code"].map(values[column]).astype(float)
+        missing = value.isna().groupby(rows["lsoa21_code"]).any()
+        total = (value * weight).groupby(rows["lsoa21_code"]).sum()
+        mean = total / weight.groupby(rows["lsoa21_code"]).sum()
+        left_out = missing | kind.groupby(rows["lsoa21_code"]).first().eq("X")
+        out[column] = mean.where(~left_out).to_numpy()
+    out["change_code"] = kind.groupby(rows["lsoa21_code"]).first().to_numpy()
+    return out
+
+
+def imd_2019_on_2021_areas(ranks: pd.Series, deciles: pd.Series, lookup: pd.DataFrame,
+                           population: pd.Series) -> pd.DataFrame:
+    """IMD 2019 rank and decile for each 2021 small area of ``lookup`` (carried_to_2021; a
+    merged area's decile is that of its weighted rank).
+
+    ``ranks``/``deciles``: IMD 2019 by LSOA 2011 code; ``population``: weights by LSOA 2011
+    code (IoD 2019 denominators). Returns code, imd_rank_2019, imd_decile_2019, change_code
+    (NaN rank where it cannot be had)."""
+    carried = carried_to_2021(pd.DataFrame({"imd_rank_2019": ranks,
+                                            "imd_decile_2019": deciles}),
+                              lookup, population)
+    merged = (carried["change_code"] == "M") & carried["imd_rank_2019"].notna()
+    carried.loc[merged, "imd_decile_2019"] = carried.loc[merged, "imd_rank_2019"].map(
+        lambda rank: float(decile_of_rank(rank)))
+    return carried[["code", "imd_rank_2019", "imd_decile_2019", "change_code"]]
 
 
 def change_table(before: pd.DataFrame, rank_2025: pd.Series,

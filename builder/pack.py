@@ -19,7 +19,7 @@ from ..core.errors import JsnaInputError
 from ..core.files import LOW_SPACE, flush_to_disk, space_left, temporary_beside, write_error
 from ..core.packfile import check_database, is_pack, remove_database
 from ..core.recipes import EDITION_NAMES
-from . import grid, hubs, services
+from . import grid, hubs, schools, services
 from .geometry import read_boundaries, union_of
 from .recipes import RecipeContext, run_recipes
 from .sources import (
@@ -160,30 +160,103 @@ IMD_2019_DECILE = "Index of Multiple Deprivation (IMD) Decile (where 1 is most d
 IOD_2019_POPULATION = "Total population: mid 2015 (excluding prisoners)"
 
 
+def _lsoa_lookup_of(sources: Path, config: PlaceConfig, codes: set) -> pd.DataFrame:
+    lookup, _ = _authority_rows(sources, config, "lsoa_lookup", "lsoa")
+    return lookup[lookup["lsoa21_code"].isin(codes)]
+
+
+def _iod_2019_population(sources: Path, config: PlaceConfig, report: BuildReport) -> pd.Series:
+    """IoD 2019's mid-2015 populations by LSOA 2011: the weights of merged 2021 areas."""
+    path = source_path(sources, config, "iod2019_population")
+    people = read_table(path, [IOD_2019_POPULATION], IOD_CODE).set_index(IOD_CODE, drop=False)
+    return to_number(people, IOD_2019_POPULATION, IOD_CODE, path, report)
+
+
 def _imd_change(sources: Path, config: PlaceConfig, codes: set,
                 report: BuildReport) -> pd.DataFrame:
     """Derived table "@imd_change": IMD 2019 on the 2021 small areas, through the ONS lookup,
     beside IMD 2025 (builder.change)."""
     from . import change
 
-    lookup, _ = _authority_rows(sources, config, "lsoa_lookup", "lsoa")
-    lookup = lookup[lookup["lsoa21_code"].isin(codes)]
     path = source_path(sources, config, "iod2019_domains")
     domains = read_table(path, [IMD_2019_RANK, IMD_2019_DECILE], IOD_CODE).set_index(
         IOD_CODE, drop=False)
     ranks = to_number(domains, IMD_2019_RANK, IOD_CODE, path, report)
     deciles = to_number(domains, IMD_2019_DECILE, IOD_CODE, path, report)
-    path = source_path(sources, config, "iod2019_population")
-    people = read_table(path, [IOD_2019_POPULATION], IOD_CODE).set_index(IOD_CODE, drop=False)
-    population = to_number(people, IOD_2019_POPULATION, IOD_CODE, path, report)
+    population = _iod_2019_population(sources, config, report)
     path = source_path(sources, config, "iod_scores")
     scores = read_table(path, ["IMD_rank", "IMD_decile"], "lsoa21_code").set_index(
         "lsoa21_code", drop=False)
-    before = change.imd_2019_on_2021_areas(ranks, deciles, lookup, population)
+    before = change.imd_2019_on_2021_areas(ranks, deciles, _lsoa_lookup_of(sources, config, codes),
+                                           population)
     table = change.change_table(before, to_number(scores, "IMD_rank", "lsoa21_code", path, report),
                                 to_number(scores, "IMD_decile", "lsoa21_code", path, report))
     report.note(change.summary(table))
     return table
+
+
+# IoD 2019 File 8's air-quality indicator and its components (data year 2016), as the
+# humaniverse/IMD package names File 8's headers.
+AIR_QUALITY_2019 = ("air_quality_indicator", "nitrogen_dioxide_component_of_air_quality_indicator",
+                    "particulates_component_of_air_quality_indicator",
+                    "sulphur_dioxide_component_of_air_quality_indicator",
+                    "benzene_component_of_air_quality_indicator")
+
+
+def _air_quality_on_2021_areas(sources: Path, config: PlaceConfig, codes: set,
+                               report: BuildReport) -> pd.DataFrame:
+    """Derived table "@air_quality_2016": the latest published small-area air-quality
+    indicator (IoD 2019, data year 2016) carried onto the 2021 small areas the way IMD 2019 is
+    (builder.change.carried_to_2021)."""
+    from . import change
+
+    path = source_path(sources, config, "iod2019_underlying")
+    frame = read_table(path, list(AIR_QUALITY_2019), "lsoa11_code").set_index("lsoa11_code",
+                                                                               drop=False)
+    values = pd.DataFrame({column: to_number(frame, column, "lsoa11_code", path, report)
+                           for column in AIR_QUALITY_2019})
+    table = change.carried_to_2021(values, _lsoa_lookup_of(sources, config, codes),
+                                   _iod_2019_population(sources, config, report))
+    left = int(table["air_quality_indicator"].isna().sum())
+    report.note(f"Air quality: IoD 2019's indicator (data year 2016) carried onto "
+                f"{len(table) - left} of {len(table)} 2021 small areas through the ONS LSOA "
+                "2011 to 2021 lookup (split areas take their parent's value, merged ones the "
+                "mid-2015 population-weighted mean of their parents'"
+                + (f"; {left} irregular areas have none)" if left else ")"))
+    return table
+
+
+IOD_2025_CODE = "LSOA code (2021)"
+MID_2022_POPULATION = "Total population: mid 2022"
+
+
+def _denominators(sources: Path, config: PlaceConfig, codes: set,
+                  report: BuildReport) -> pd.DataFrame:
+    """Derived table "@denominators": the population every IoD 2025 average and the share in
+    the most deprived tenth are weighted by. IoD 2025's own mid-2022 denominators (File 7)
+    where the build has them, otherwise Census 2021 usual residents; the notes say which."""
+    for role, column, code, basis in (
+            ("iod_file7", MID_2022_POPULATION, IOD_2025_CODE,
+             "IoD 2025's mid-2022 population denominators (File 7)"),
+            ("census_residents", "usual_residents", "lsoa21_code",
+             "Census 2021 usual residents (IoD 2025's File 7 denominators were not given)")):
+        if role not in config.files or not (Path(sources) / config.files[role]).is_file():
+            continue
+        path = source_path(sources, config, role)
+        frame = read_table(path, [column], code)
+        frame = frame[frame[code].isin(codes)].set_index(code, drop=False)
+        population = to_number(frame, column, code, path, report)
+        missing = sorted(codes - set(population.dropna().index))
+        if missing:
+            raise JsnaInputError(f"{path.name}: no '{column}' for small area {missing[0]} "
+                                 f"({len(missing)} missing)")
+        report.note(f"IoD 2025 averages, hub membership by residents and the share of residents "
+                    f"in the most deprived 10% are weighted by {basis}, from {path.name}; "
+                    "Census 2021 topics keep their own Census bases")
+        return pd.DataFrame({"code": population.index, "population": population.to_numpy()})
+    raise JsnaInputError("population denominators: the place configuration names neither IoD "
+                         "2025's File 7 (iod_file7) nor Census 2021 usual residents "
+                         "(census_residents), or neither file is in the source folder")
 
 
 def _hub_details(sources: Path, config: PlaceConfig) -> pd.DataFrame:
@@ -453,8 +526,15 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     derived = {"@areas": _area_table(areas)}
     if per_area is not None:
         derived["@services"] = per_area
+    school_points, per_school = schools.schools(sources, config, lsoas, report)
+    if per_school is not None:
+        derived["@schools"] = per_school
     if config.edition == "2025":
         derived["@imd_change"] = _imd_change(sources, config, lsoas, report)
+        derived["@denominators"] = _denominators(sources, config, lsoas, report)
+        if "iod2019_underlying" in config.files:
+            derived["@air_quality_2016"] = _air_quality_on_2021_areas(sources, config, lsoas,
+                                                                      report)
     step(20, "Reading the sources through their recipes")
     indicators = catalogue.catalogue_of(config.recipes)
     by_id = {ind.indicator_id: ind for ind in indicators}
@@ -462,7 +542,9 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
                             {schema.LEVEL_SMALL_AREA: lsoas, schema.LEVEL_NEIGHBOURHOOD: msoas},
                             report, derived)
     base_rows = run_recipes(config.recipes, context)
-    population = population_of(base_rows)
+    indicators = tuple(i for i in indicators if i.indicator_id not in context.left_out)
+    population = (derived["@denominators"].set_index("code")["population"]
+                  if "@denominators" in derived else population_of(base_rows))
     no_population = sorted(lsoas - set(population.dropna().index))
     if no_population:
         raise JsnaInputError(f"population denominators: no population for small area "
@@ -539,6 +621,8 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
               (city, schema.CITY), (aqma, schema.AQMA), (sites, schema.MONITORING_SITES)]
     if service_points is not None:
         layers.append((service_points, schema.SERVICES))
+    if school_points is not None:
+        layers.append((school_points, schema.SCHOOLS))
     write_pack(out, layers, tables, with_styles, indicators)
     return report
 

@@ -45,6 +45,7 @@ class RecipeContext:
     derived: dict = field(default_factory=dict)  # "@name" -> DataFrame with a "code" column
     tables: dict = field(default_factory=dict)  # cache: table key -> _Table
     published: list = field(default_factory=list)  # (indicator id, value, tolerance, file)
+    left_out: set = field(default_factory=set)  # ids of optional recipes not made
 
 
 @dataclass
@@ -88,6 +89,14 @@ def run_recipes(recipes: list[Recipe], context: RecipeContext) -> list[pd.DataFr
     for recipe in recipes:
         if not recipe.roles <= set(context.files) | set(context.derived):
             continue  # a source this kind of build does not have (say, census in England's)
+        absent = sorted(context.files[role] for role in recipe.roles if not role.startswith("@")
+                        and not (Path(context.sources) / context.files[role]).is_file())
+        if recipe.when_present and absent:
+            context.report.note(f"{absent[0]} is not in the source folder, so the "
+                                f"{len(recipe.indicators)} indicators of '{recipe.name}' are "
+                                "not in the pack (put the file there to add them)")
+            context.left_out |= {item["id"] for item in recipe.indicators}
+            continue
         try:
             out += recipe_rows(recipe, context)
         except JsnaInputError as exc:
@@ -95,6 +104,7 @@ def run_recipes(recipes: list[Recipe], context: RecipeContext) -> list[pd.DataFr
                 raise
             context.report.warn(f"{exc}; the {len(recipe.indicators)} indicators of "
                                 f"'{recipe.name}' are left out")
+            context.left_out |= {item["id"] for item in recipe.indicators}
     return out
 
 
@@ -123,7 +133,7 @@ def _table(alias: str, spec: dict, context: RecipeContext) -> _Table:
                                  f"{spec['file'].replace('_', ' ')} source)")
         long = spec.get("long")
         unique_by = (long["category"],) if long else tuple(spec.get("unique_by", ()))
-        frame = read_table(path, [], spec["code_column"], unique_by)
+        frame = read_table(path, [], spec["code_column"], unique_by, spec.get("sheet", ""))
         code = spec["code_column"]
         if long:
             frame = _widened(frame, code, long, path)
@@ -287,7 +297,8 @@ def _indicator(item: dict, tables: dict, recipe: Recipe, context: RecipeContext)
     codes = parts[next(iter(parts))].index
     rows = indicator_rows(item["id"], codes, parts.get("value"), parts.get("numerator"),
                           parts.get("denominator"), parts.get("lower"), parts.get("upper"),
-                          unit_multiplier(item["unit"]), main.name, context.report,
+                          unit_multiplier(item["unit"]), main.name,
+                          None if item.get("sparse") else context.report,
                           counts=item["value_type"] in ("proportion", "rate", "count"))
     published = rows[rows["area_code"] == PUBLISHED]
     rows = rows[rows["area_code"] != PUBLISHED]

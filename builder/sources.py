@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -127,14 +128,31 @@ def read_csv_text(path: Path, **options) -> pd.DataFrame:
             from None
 
 
+def read_sheet_text(path: Path, sheet: str = "") -> pd.DataFrame:
+    """One sheet of an XLSX workbook (its first row the header) with every cell as text."""
+    from .xlsx import sheet_rows
+
+    try:
+        rows = sheet_rows(path, sheet)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise JsnaInputError(f"{Path(path).name}: cannot be read as an XLSX workbook "
+                             f"({' '.join(str(exc).split())})") from None
+    if not rows:
+        raise JsnaInputError(f"{Path(path).name}: the sheet '{sheet}' is empty")
+    width = max(len(row) for row in rows)
+    header = rows[0] + [""] * (width - len(rows[0]))
+    return pd.DataFrame([row + [""] * (width - len(row)) for row in rows[1:]], columns=header)
+
+
 def read_table(path: Path, columns: list[str], code_column: str,
-               unique_by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Read a CSV as text, check the named columns exist and each code (with ``unique_by``) is
-    on one row only."""
-    frame = read_csv_text(path)
+               unique_by: tuple[str, ...] = (), sheet: str = "") -> pd.DataFrame:
+    """Read a CSV (or an XLSX file's ``sheet``) as text, check the named columns exist and each
+    code (with ``unique_by``) is on one row only."""
+    workbook = Path(path).suffix.lower() == ".xlsx"
+    frame = read_sheet_text(path, sheet) if workbook else read_csv_text(path)
     frame.columns = [str(c).strip() for c in frame.columns]
-    if EXPRESSION_MARK.encode("ascii") in Path(path).read_bytes():  # the same bytes in both
-        refuse_expression_text(frame, path.name)  # encodings read: find where, and say so
+    if workbook or EXPRESSION_MARK.encode("ascii") in Path(path).read_bytes():  # the same bytes
+        refuse_expression_text(frame, path.name)  # in both encodings read: find where, say so
     missing = [c for c in columns + [code_column] if c not in frame.columns]
     if missing:
         raise JsnaInputError(

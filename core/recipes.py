@@ -38,7 +38,7 @@ EXPRESSION_KEYS = ("value", "numerator", "denominator", "lower", "upper")
 INDICATOR_KEYS = {"id", "title", "domain", "topic", "unit", "polarity", "value_type",
                   "aggregation", "period", "levels", "source", "description", "table", "filter",
                   "where", "multiply", "authority_value", "published_tolerance", "chart",
-                  *EXPRESSION_KEYS}
+                  "sparse", *EXPRESSION_KEYS}
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Recipe:
     tables: dict
     indicators: tuple[dict, ...]
     checks: tuple[dict, ...] = field(default_factory=tuple)
-
+    when_present: bool = False  # made only when its files are in the source folder
     @property
     def roles(self) -> set[str]:
         """The source-file roles the recipe reads (derived tables start with '@')."""
@@ -109,7 +109,8 @@ def read_recipe(path: Path, sources: dict) -> Recipe:
     indicators = tuple(_checked_indicator(where, item, raw["tables"], first, sources)
                        for item in raw["indicators"])
     return Recipe(Path(path), raw.get("name", where), bool(raw.get("required", False)),
-                  raw["tables"], indicators, tuple(raw.get("checks", ())))
+                  raw["tables"], indicators, tuple(raw.get("checks", ())),
+                  bool(raw.get("when_present", False)))
 
 
 def _checked_indicator(where: str, item: dict, tables: dict, first: str, sources: dict) -> dict:

@@ -14,6 +14,7 @@ CITY = "city"
 AQMA = "aqma"
 MONITORING_SITES = "monitoring_sites"
 SERVICES = "services"  # GP practices and pharmacies
+SCHOOLS = "schools"  # GIAS establishments
 # Attribute-only tables.
 CATALOGUE = "indicator_catalogue"
 VALUES = "indicator_values"
@@ -89,7 +90,7 @@ UNITS = (
     "index (sum of ratios to limit values)", "ratio to limit value", "residents per hectare",
     "practices", "pharmacies", "services", "per 1,000 residents at risk",
     "per 1,000 properties at risk", "patients per GP", "small areas", "decile change",
-    "rank change",
+    "rank change", "schools", "establishments", "pupils",
 )
 
 NOT_ASSIGNED = "Not assigned"

@@ -33,6 +33,7 @@ LAYER_TITLES = {
     schema.HUBS: "Family Hub areas",
     schema.MONITORING_SITES: "NO2 monitoring sites",
     schema.SERVICES: "GPs and pharmacies",
+    schema.SCHOOLS: "Schools",
     schema.NEIGHBOURHOODS: "Neighbourhoods",
     schema.CITY: "{place} boundary",
     schema.AQMA: "AQMA (air quality)",
@@ -40,6 +41,7 @@ LAYER_TITLES = {
 }
 LAYER_DESCRIPTIONS = {
     schema.SERVICES: "Active GP practices and pharmacies (NHS ODS), placed at their postcodes",
+    schema.SCHOOLS: "Open schools, colleges and universities (DfE Get Information About Schools)",
     schema.AQMA: "Air Quality Management Area",
     schema.HUBS: "Family Hub reach areas, dissolved from their neighbourhoods",
     schema.NEIGHBOURHOODS: "Neighbourhoods: middle layer super output areas (MSOA {year}), "
@@ -53,10 +55,11 @@ APPROXIMATE_MEANING = (
     "nearest Family Hub (straight line from the neighbourhood to the hub's postcode). Build the "
     "pack with the council's own lookup (jsna build-pack --hub-lookup) to replace them.")
 # Top of the layer tree first: outlines and points above the choropleth they describe.
-LOAD_ORDER = (schema.HUBS, schema.SERVICES, schema.MONITORING_SITES, schema.NEIGHBOURHOODS,
-              schema.CITY, schema.AQMA, schema.SMALL_AREAS)
-# Shown by the themes that need them (AQMA: the whole city; services: the access theme).
-HIDDEN_AT_FIRST = (schema.AQMA, schema.SERVICES)
+LOAD_ORDER = (schema.HUBS, schema.SERVICES, schema.SCHOOLS, schema.MONITORING_SITES,
+              schema.NEIGHBOURHOODS, schema.CITY, schema.AQMA, schema.SMALL_AREAS)
+# Shown by the themes that need them (AQMA: the whole city; services: the access theme); the
+# schools are ticked on by the user, beside the services.
+HIDDEN_AT_FIRST = (schema.AQMA, schema.SERVICES, schema.SCHOOLS)
 
 
 @dataclass

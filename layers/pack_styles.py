@@ -50,6 +50,8 @@ def style_outlines(layers: dict) -> None:
         styles.monitoring_sites_renderer(layers[schema.MONITORING_SITES])
     if schema.SERVICES in layers:
         styles.services_renderer(layers[schema.SERVICES])
+    if schema.SCHOOLS in layers:
+        styles.schools_renderer(layers[schema.SCHOOLS])
 
 
 def _save(layer, name: str, description: str, default: bool) -> None:
@@ -68,7 +70,7 @@ def save_default_styles(pack_path: Path) -> None:
         pack = open_pack(pack_path, project)
         style_outlines(pack.layers)
         for role in (schema.HUBS, schema.NEIGHBOURHOODS, schema.CITY, schema.AQMA,
-                     schema.MONITORING_SITES, schema.SERVICES):
+                     schema.MONITORING_SITES, schema.SERVICES, schema.SCHOOLS):
             if role in pack.layers:
                 _save(pack.layers[role], "JSNA default", "JSNA Area Profiles default style", True)
         small_areas = pack.layer(schema.SMALL_AREAS)

@@ -292,6 +292,22 @@ def services_renderer(layer: QgsVectorLayer) -> str:
     return "GP practices and pharmacies (NHS ODS)"
 
 
+def schools_renderer(layer: QgsVectorLayer) -> str:
+    """Schools as triangles: state-funded ones filled, independent schools, colleges and
+    universities hollow (listed, but kept out of the free-school-meals figure)."""
+    _require_field(layer, "state_funded")
+    categories = []
+    for value, fill, outline, label in ((1, "#ff7f00", "#ffffff", "State-funded school"),
+                                        (0, "255,255,255,0", "#404040",
+                                         "Independent school, college or university")):
+        symbol = QgsMarkerSymbol.createSimple({"name": "triangle", "color": fill, "size": "2.8",
+                                               "outline_color": outline,
+                                               "outline_width": "0.4"})
+        categories.append(QgsRendererCategory(value, symbol, label))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("state_funded", categories))
+    return "Schools, colleges and universities (DfE GIAS)"
+
+
 def outline_renderer(layer: QgsVectorLayer, colour: str, width: float, dashed: bool = False,
                      label_size: float | None = None, bold: bool = False,
                      priority: int = 5) -> None:

@@ -11,11 +11,12 @@ A4_LANDSCAPE_96_DPI = (int(297 / 25.4 * 96), int(210 / 25.4 * 96))  # (1122, 793
 
 
 @needs_sources
-def test_demo_maps_render_with_expected_size_and_content(coventry_pack, tmp_path):
+def test_demo_maps_render_with_expected_size_and_content(coventry_pack_2025, tmp_path):
+    """The design card's three maps from the default (2025) pack, as `make demo` draws them."""
     from qgis.PyQt.QtGui import QImage
 
     result = subprocess.run([sys.executable, str(ROOT / "bin" / "jsna"), "maps", "--pack",
-                             str(coventry_pack), "--hub", "Harmony", "--out-dir", str(tmp_path)],
+                             str(coventry_pack_2025), "--hub", "Harmony", "--out-dir", str(tmp_path)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     for theme in ("deprivation", "fuel_poverty", "air_quality"):

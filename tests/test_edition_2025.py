@@ -193,13 +193,11 @@ def test_the_2025_pack_opens_styles_and_prints_what_changed(coventry_pack_2025, 
 
     pack = open_pack(coventry_pack_2025, project)
     themes = available_themes(pack)
-    assert {"deprivation", "fuel_poverty", "crime", "deprivation_change",
+    assert {"deprivation", "fuel_poverty", "air_quality", "crime", "deprivation_change",
             "population_density", "gp_access"} <= set(themes)
-    assert "air_quality" not in themes  # IoD 2025's File 8 has no air-quality indicator
-    with pytest.raises(JsnaInputError, match=r"The Coventry pack \(2025 edition\) has no figures "
-                       r"for the air quality map; a 2019-edition pack has them"):
-        apply_theme(pack, "air_quality")
     titles = {theme: apply_theme(pack, theme) for theme in themes}
+    assert titles["air_quality"].startswith("Air quality indicator (IoD 2019, data year 2016, on "
+                                            "2021 small areas)")
     assert "decile (1 = most deprived 10% in England), 2025 · MHCLG" in titles["deprivation"]
     assert "(2022) · DESNZ" in titles["fuel_poverty"]
     labels = [r.label() for r in pack.layer("small_areas").renderer().ranges()]
@@ -255,7 +253,9 @@ def test_each_edition_offers_the_maps_it_can_draw(qgis_app):
     maps = {edition: {theme: text for text, theme in offered_maps(edition)}
             for edition in ("2025", "2019")}
     assert maps["2025"]["deprivation"] == "Deprivation (IMD 2025 deciles)"
-    assert "deprivation_change" in maps["2025"] and "air_quality" not in maps["2025"]
+    assert "deprivation_change" in maps["2025"]
+    assert maps["2025"]["air_quality"] == maps["2019"]["air_quality"] == \
+        "Air quality (IoD indicator, 2016 data)"  # the latest published: IoD 2019's
     assert maps["2019"]["crime"] == "Crime (IoD 2019 domain deciles)"
     assert "air_quality" in maps["2019"] and "deprivation_change" not in maps["2019"]
 
@@ -312,3 +312,194 @@ def test_a_2011_table_is_converted_on_request(coventry_pack_2025, tmp_path):
     children = rows["E01034735"][0] + rows["E01034736"][0]  # E01009572's 2021 areas
     assert children == pytest.approx(raw["E01009572"]) and rows["E01034735"][0] != children
     assert rows["E01009522"][0] == raw["E01009522"]  # unchanged
+
+
+def test_a_theme_the_edition_lacks_names_the_edition_that_has_it(opened_pack):
+    from jsna_profiles.layers.themes import apply_theme
+
+    with pytest.raises(JsnaInputError, match=r"The Coventry pack \(2019 edition\) has no figures "
+                       r"for the change in deprivation since 2019 map; a 2025-edition pack has"):
+        apply_theme(opened_pack, "deprivation_change")
+
+
+# Denominators and air quality -------------------------------------------------------------------
+FILE_7 = "coventry_iod2025_file7_all_ranks_scores_deciles_population_denominators.csv"
+MID_2022 = "Total population: mid 2022"
+
+
+def test_iod_averages_are_weighted_by_file_7s_mid_2022_populations(coventry_pack_2025):
+    file7 = raw_rows(FILE_7)
+    people = {r["LSOA code (2021)"]: int(r[MID_2022]) for r in file7}
+    deprived = sum(people[r["LSOA code (2021)"]] for r in file7
+                   if r["Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% "
+                        "of LSOAs)"] == "1")
+    value, numerator, denominator, period = city(coventry_pack_2025, "pop_most_deprived_10pct")
+    assert sum(people.values()) == 352_889  # SOURCES.md
+    assert (numerator, denominator) == (deprived, 352_889)
+    assert value == pytest.approx(100 * deprived / 352_889)
+    # MHCLG's own average score (File 10) is weighted by these populations: Census 2021
+    # residents would give 27.478, not 27.528
+    published = float(raw_rows("coventry_iod2025_lad24_summary.csv")[0]["imd_average_score"])
+    assert round(city(coventry_pack_2025, "imd_score")[0], 3) == published == 27.528
+    assert city(coventry_pack_2025, "population_mid2022")[:2] == (352_889, 352_889)
+    assert city(coventry_pack_2025, "population")[0] == 345_316  # Census topics keep Census
+    notes = [v for k, v in query(coventry_pack_2025, "SELECT key, value FROM pack_info")
+             if k.startswith("note:")]
+    assert any("weighted by IoD 2025's mid-2022 population denominators (File 7)" in n
+               for n in notes)
+
+
+def test_air_quality_is_iod_2019s_carried_onto_2021_areas(coventry_pack_2025):
+    parents = {r["lsoa21_code"]: r["lsoa11_code"]
+               for r in raw_rows("coventry_lookup_lsoa11_lsoa21_lad22.csv")}
+    before = {r["lsoa11_code"]: float(r["air_quality_indicator"])
+              for r in raw_rows("coventry_iod2019_underlying_indicators.csv")}
+    packed = dict(query(coventry_pack_2025, "SELECT area_code, value FROM indicator_values WHERE "
+                                            "indicator_id = 'air_quality' AND level = "
+                                            "'small_area'"))
+    assert len(packed) == 203  # Coventry's 2021 areas are all unchanged or split
+    assert packed == pytest.approx({code: before[parents[code]] for code in packed})
+    period, description, source = query(coventry_pack_2025, "SELECT period, description, source "
+                                        "FROM indicator_catalogue WHERE indicator_id = "
+                                        "'air_quality'")[0]
+    assert period == "2016" and "ONS LSOA 2011 to 2021 lookup" in description
+    assert "data year 2016" in source
+
+
+def test_carried_values_of_merged_and_irregular_areas():
+    from jsna_profiles.builder.change import carried_to_2021
+
+    values = pd.DataFrame({"air": RANKS / 10_000})  # synthetic: A 0.01, B 2, C 3, D 0.0005
+    lookup = pd.concat([LOOKUP, pd.DataFrame({"lsoa11_code": ["A", "B"], "lsoa21_code": ["X1", "X1"],
+                                              "change_code": ["X", "X"]})])
+    carried = carried_to_2021(values, lookup, PEOPLE).set_index("code")
+    assert carried.loc["M1", "air"] == pytest.approx((2 * 1000 + 3 * 3000) / 4000)
+    assert carried.loc["S2", "air"] == carried.loc["S1", "air"] == pytest.approx(0.0005)
+    assert pd.isna(carried.loc["X1", "air"]) and carried.loc["X1", "change_code"] == "X"
+    assert list(carried["change_code"]) == ["M", "S", "S", "U", "X"]
+    unweighted = carried_to_2021(values, LOOKUP, pd.Series(dtype=float)).set_index("code")
+    assert unweighted.loc["M1", "air"] == pytest.approx(2.5)  # no populations: equal weights
+
+
+# The official header of File 8's Living Environment sheet (IoD 2019's, with IoD 2025's code
+# headers); every value below is SYNTHETIC.
+FILE_8_HEADER = ["LSOA code (2021)", "LSOA name (2021)", "Local Authority District code (2024)",
+                 "Local Authority District name (2024)", "Housing in poor condition indicator",
+                 "Houses without central heating indicator", "Road traffic accidents indicator",
+                 "Nitrogen dioxide (component of air quality indicator)",
+                 "Benzene (component of air quality indicator)",
+                 "Sulphur dioxide (component of air quality indicator)",
+                 "Particulates (component of air quality indicator)", "Air quality indicator"]
+
+
+def test_a_users_own_file_8_adds_its_living_environment_sheet(sources_copy, tmp_path):
+    from openpyxl import Workbook
+
+    from jsna_profiles.builder.pack import build_pack
+    from jsna_profiles.builder.sources import PlaceConfig
+
+    book = Workbook()
+    book.active.title = "Notes"
+    sheet = book.create_sheet("IoD2025 Living Env Domain")
+    sheet.append(FILE_8_HEADER)
+    people = {r["LSOA code (2021)"]: int(r[MID_2022]) for r in raw_rows(FILE_7)}
+    synthetic = {code: 0.5 + i / 1000 for i, code in enumerate(sorted(people))}
+    for code, value in synthetic.items():
+        sheet.append([code, "SYNTHETIC", "E08000026", "Coventry", 0.1, 0.02, 0.8,
+                      value / 2, 0.1, 0.05, value / 2 - 0.15, value])
+    sheet.append(["E01000001", "SYNTHETIC elsewhere", "E09000001", "City of London", 0, 0, 0, 0,
+                  0, 0, 0, 0.9])
+    book.save(sources_copy / "File_8_IoD2025_Underlying_Indicators.xlsx")
+    report = build_pack(sources_copy, tmp_path / "pack.gpkg", PlaceConfig.load(edition="2025"),
+                        with_styles=False)
+    assert not [w for w in report.warnings if "File_8" in w]
+    pack = tmp_path / "pack.gpkg"
+    packed = dict(query(pack, "SELECT area_code, value FROM indicator_values WHERE indicator_id "
+                              "= 'air_quality_2025' AND level = 'small_area'"))
+    assert packed == pytest.approx(synthetic)
+    weighted = sum(synthetic[c] * people[c] for c in people) / sum(people.values())
+    assert city(pack, "air_quality_2025")[0] == pytest.approx(weighted)
+    assert city(pack, "road_traffic_accidents_2025")[0] == pytest.approx(0.8)
+    assert city(pack, "housing_poor_condition_2025")[0] == pytest.approx(10)  # 0.1 as a %
+    assert city(pack, "air_quality")[3] == "2016"  # IoD 2019's stays beside it
+
+    (sources_copy / "File_8_IoD2025_Underlying_Indicators.xlsx").unlink()
+    book.remove(sheet)
+    book.save(sources_copy / "File_8_IoD2025_Underlying_Indicators.xlsx")
+    report = build_pack(sources_copy, tmp_path / "pack.gpkg", PlaceConfig.load(edition="2025"),
+                        with_styles=False)
+    assert [w for w in report.warnings if "no sheet called 'IoD2025 Living Env Domain' "
+            "(sheets: Notes)" in w and "the 8 indicators" in w]
+    assert "air_quality_2025" not in {i for (i,) in query(pack, "SELECT indicator_id FROM "
+                                                                "indicator_catalogue")}
+    (sources_copy / "File_8_IoD2025_Underlying_Indicators.xlsx").unlink()
+    build_pack(sources_copy, tmp_path / "pack.gpkg", PlaceConfig.load(edition="2025"),
+               with_styles=False)
+    listed = {i for (i,) in query(pack, "SELECT indicator_id FROM indicator_catalogue")}
+    valued = {i for (i,) in query(pack, "SELECT DISTINCT indicator_id FROM indicator_values")}
+    assert listed == valued and "air_quality_2025" not in listed  # no file: not catalogued
+
+
+# Schools -------------------------------------------------------------------------------------------
+GIAS = "coventry_gias_schools_2025.csv"
+NOT_STATE_FUNDED = ("Independent schools", "Colleges", "Universities", "Other types")
+
+
+def test_harmonys_schools_and_free_school_meals_recomputed_from_gias(coventry_pack_2025):
+    hub_of = dict(query(coventry_pack_2025, "SELECT code, hub FROM small_areas"))
+    rows = [r for r in raw_rows(GIAS) if hub_of.get(r["lsoa_code"]) == "Harmony"]
+    state = [r for r in rows if r["establishment_type_group"] not in NOT_STATE_FUNDED]
+    counted = [r for r in state if r["number_of_pupils"] and r["percentage_fsm"]]
+    pupils = sum(int(r["number_of_pupils"]) for r in counted)
+    eligible = sum(int(r["number_of_pupils"]) * float(r["percentage_fsm"]) / 100 for r in counted)
+
+    def hub(indicator_id):
+        return query(coventry_pack_2025, "SELECT value, numerator, denominator FROM "
+                                         "indicator_values WHERE level = 'hub' AND area_code = "
+                                         "'Harmony' AND indicator_id = ?", indicator_id)[0]
+    value, numerator, denominator = hub("fsm_pupils_share")
+    assert denominator == pupils and numerator == pytest.approx(eligible)
+    assert value == pytest.approx(100 * eligible / pupils) and round(value, 1) == 35.8
+    assert hub("educational_establishments")[0] == len(rows) == 18
+    assert hub("schools_state_funded")[0] == len(state)
+    assert hub("schools_primary")[0] == sum(r["education_phase"] == "Primary" for r in state)
+    assert hub("schools_independent")[0] + hub("colleges_universities")[0] == \
+        len(rows) - len(state)  # listed, but not in the free-school-meals figure
+    shares = dict(query(coventry_pack_2025, "SELECT area_code, value FROM indicator_values "
+                                            "WHERE level = 'hub' AND indicator_id = "
+                                            "'fsm_pupils_share'"))
+    assert len(shares) == 8 and sorted(shares, key=shares.get)[-1] == "Harmony"
+    # the layer: every Coventry school in the city's small areas (Corley Academy is not)
+    layer = dict(query(coventry_pack_2025, "SELECT name, state_funded FROM schools"))
+    assert len(layer) == 127 and "Corley Academy" not in layer
+    assert layer["Coventry University"] == 0 and layer["Hillfields Nursery School"] == 1
+
+
+def test_gias_placeholder_locations_are_counted_and_left_off(tmp_path):
+    """SYNTHETIC rows in the GIAS layout: two with the placeholders GIAS uses."""
+    import dataclasses
+
+    from jsna_profiles.builder.schools import schools
+    from jsna_profiles.builder.sources import BuildReport, PlaceConfig
+
+    header = ("urn,la_code,la_name,establishment_number,establishment_name,establishment_type,"
+              "establishment_type_group,education_phase,number_of_pupils,percentage_fsm,easting,"
+              "northing,lsoa_code,pcon_code,longitude,latitude\n")
+    rows = ["1,1,A,1,Here Primary,Academy converter,Academies,Primary,200,10.0,430000,280000,"
+            "E01000001,,,",
+            "2,1,A,2,Nowhere School,Community school,Local authority maintained schools,"
+            "Primary,100,50.0,430500,280500,999999999,,,",
+            "3,1,A,3,Zero School,Community school,Local authority maintained schools,Primary,"
+            "100,50.0,0,0,E01000001,,,",
+            "4,1,A,4,Private School,Other independent school,Independent schools,Not "
+            "applicable,300,,430100,280100,E01000002,,,"]
+    (tmp_path / "gias.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    config = dataclasses.replace(PlaceConfig.load(edition="2025"), files={"schools": "gias.csv"})
+    report = BuildReport()
+    layer, table = schools(tmp_path, config, {"E01000001", "E01000002"}, report)
+    assert list(layer["name"]) == ["Here Primary", "Private School"]
+    assert [w for w in report.warnings if "2 establishments have GIAS placeholder locations (1 "
+            "with LSOA 999999999, 1 with easting or northing 0 or blank)" in w]
+    table = table.set_index("code")
+    assert table.loc["E01000001", "pupils"] == 200 and table.loc["E01000001", "fsm_pupils"] == 20
+    assert table.loc["E01000002", "independent"] == 1 and table.loc["E01000002", "pupils"] == 0

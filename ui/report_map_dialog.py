@@ -16,7 +16,7 @@ from ..layouts.report_map import ReportMap
 MAPS = (("Deprivation (IMD {edition} deciles)", "deprivation"),
         ("Change in deprivation since 2019 (IMD decile steps)", "deprivation_change"),
         ("Fuel poverty", "fuel_poverty"),
-        ("Air quality (IoD {edition} indicator)", "air_quality"),
+        ("Air quality (IoD indicator, {period} data)", "air_quality"),
         ("Population density (residents per hectare)", "population_density"),
         ("Ethnic groups other than White British", "ethnicity"),
         ("No qualifications", "no_qualifications"),
@@ -34,7 +34,7 @@ def offered_maps(edition: str) -> list[tuple[str, str]]:
     for text, theme in MAPS:
         indicator = lookup(schema.MAP_THEME_FIELDS[theme], edition)
         if indicator is not None and schema.LEVEL_SMALL_AREA in indicator.levels:
-            offered.append((text.format(edition=edition), theme))
+            offered.append((text.format(edition=edition, period=indicator.period), theme))
     return offered
 
 
