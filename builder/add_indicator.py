@@ -26,7 +26,7 @@ from ..core.packstore import PackReader, open_reader, open_writer, parse_locatio
 from ..core.recipes import EDITION_OF_OLDER_PACKS
 from .recipes import indicator_rows
 from .sources import LAST_LSOA_2011_CODE, BuildReport, read_csv_text, to_number
-from .xlsx import sheet_rows
+from .xlsx import sheet_frame
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 LOCAL_DOMAIN = "Local indicators"
@@ -93,7 +93,7 @@ def read_any_table(path: Path, sheet: str = "", rows: int | None = None) -> pd.D
         frame = read_csv_text(path, nrows=rows)
     else:
         try:
-            frame = _xlsx_frame(path, sheet, rows) if suffix in (".xlsx", ".xlsm") \
+            frame = sheet_frame(path, sheet, rows) if suffix in (".xlsx", ".xlsm") \
                 else _ogr_frame(path, rows)
         except JsnaInputError:
             raise
@@ -106,18 +106,6 @@ def read_any_table(path: Path, sheet: str = "", rows: int | None = None) -> pd.D
         raise JsnaInputError(f"{path.name}: the first row is not a header row (merged or empty "
                              "header cells?); put one header row of column names first")
     return frame
-
-
-def _xlsx_frame(path: Path, sheet: str, rows: int | None) -> pd.DataFrame:
-    """The sheet's cells as text (builder.xlsx: streamed through defusedxml)."""
-    table = sheet_rows(path, sheet, None if rows is None else rows + 1)
-    if not table:
-        raise JsnaInputError(f"{path.name}: the sheet is empty")
-    width = max(len(row) for row in table)
-    header = [name or f"Unnamed: {i}" for i, name in
-              enumerate(table[0] + [""] * (width - len(table[0])))]
-    return pd.DataFrame([row + [""] * (width - len(row)) for row in table[1:]], columns=header,
-                        dtype=str)
 
 
 def _ogr_frame(path: Path, rows: int | None) -> pd.DataFrame:

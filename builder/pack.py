@@ -160,19 +160,19 @@ IMD_2019_DECILE = "Index of Multiple Deprivation (IMD) Decile (where 1 is most d
 IOD_2019_POPULATION = "Total population: mid 2015 (excluding prisoners)"
 
 
-def _lsoa_lookup_of(sources: Path, config: PlaceConfig, codes: set) -> pd.DataFrame:
+def _parents_2011(sources: Path, config: PlaceConfig, codes: set,
+                  report: BuildReport) -> tuple[pd.DataFrame, pd.Series]:
+    """What carries 2011 figures onto the 2021 small areas (``codes``), read once per build:
+    their rows of the ONS LSOA 2011 -> 2021 lookup, and IoD 2019's mid-2015 populations by LSOA
+    2011 (the weights of merged areas)."""
     lookup, _ = _authority_rows(sources, config, "lsoa_lookup", "lsoa")
-    return lookup[lookup["lsoa21_code"].isin(codes)]
-
-
-def _iod_2019_population(sources: Path, config: PlaceConfig, report: BuildReport) -> pd.Series:
-    """IoD 2019's mid-2015 populations by LSOA 2011: the weights of merged 2021 areas."""
     path = source_path(sources, config, "iod2019_population")
     people = read_table(path, [IOD_2019_POPULATION], IOD_CODE).set_index(IOD_CODE, drop=False)
-    return to_number(people, IOD_2019_POPULATION, IOD_CODE, path, report)
+    return (lookup[lookup["lsoa21_code"].isin(codes)],
+            to_number(people, IOD_2019_POPULATION, IOD_CODE, path, report))
 
 
-def _imd_change(sources: Path, config: PlaceConfig, codes: set,
+def _imd_change(sources: Path, config: PlaceConfig, parents: tuple,
                 report: BuildReport) -> pd.DataFrame:
     """Derived table "@imd_change": IMD 2019 on the 2021 small areas, through the ONS lookup,
     beside IMD 2025 (builder.change)."""
@@ -183,12 +183,10 @@ def _imd_change(sources: Path, config: PlaceConfig, codes: set,
         IOD_CODE, drop=False)
     ranks = to_number(domains, IMD_2019_RANK, IOD_CODE, path, report)
     deciles = to_number(domains, IMD_2019_DECILE, IOD_CODE, path, report)
-    population = _iod_2019_population(sources, config, report)
     path = source_path(sources, config, "iod_scores")
     scores = read_table(path, ["IMD_rank", "IMD_decile"], "lsoa21_code").set_index(
         "lsoa21_code", drop=False)
-    before = change.imd_2019_on_2021_areas(ranks, deciles, _lsoa_lookup_of(sources, config, codes),
-                                           population)
+    before = change.imd_2019_on_2021_areas(ranks, deciles, *parents)
     table = change.change_table(before, to_number(scores, "IMD_rank", "lsoa21_code", path, report),
                                 to_number(scores, "IMD_decile", "lsoa21_code", path, report))
     report.note(change.summary(table))
@@ -203,7 +201,7 @@ AIR_QUALITY_2019 = ("air_quality_indicator", "nitrogen_dioxide_component_of_air_
                     "benzene_component_of_air_quality_indicator")
 
 
-def _air_quality_on_2021_areas(sources: Path, config: PlaceConfig, codes: set,
+def _air_quality_on_2021_areas(sources: Path, config: PlaceConfig, parents: tuple,
                                report: BuildReport) -> pd.DataFrame:
     """Derived table "@air_quality_2016": the latest published small-area air-quality
     indicator (IoD 2019, data year 2016) carried onto the 2021 small areas the way IMD 2019 is
@@ -215,8 +213,7 @@ def _air_quality_on_2021_areas(sources: Path, config: PlaceConfig, codes: set,
                                                                                drop=False)
     values = pd.DataFrame({column: to_number(frame, column, "lsoa11_code", path, report)
                            for column in AIR_QUALITY_2019})
-    table = change.carried_to_2021(values, _lsoa_lookup_of(sources, config, codes),
-                                   _iod_2019_population(sources, config, report))
+    table = change.carried_to_2021(values, *parents)
     left = int(table["air_quality_indicator"].isna().sum())
     report.note(f"Air quality: IoD 2019's indicator (data year 2016) carried onto "
                 f"{len(table) - left} of {len(table)} 2021 small areas through the ONS LSOA "
@@ -530,10 +527,11 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     if per_school is not None:
         derived["@schools"] = per_school
     if config.edition == "2025":
-        derived["@imd_change"] = _imd_change(sources, config, lsoas, report)
+        parents = _parents_2011(sources, config, lsoas, report)
+        derived["@imd_change"] = _imd_change(sources, config, parents, report)
         derived["@denominators"] = _denominators(sources, config, lsoas, report)
         if "iod2019_underlying" in config.files:
-            derived["@air_quality_2016"] = _air_quality_on_2021_areas(sources, config, lsoas,
+            derived["@air_quality_2016"] = _air_quality_on_2021_areas(sources, config, parents,
                                                                       report)
     step(20, "Reading the sources through their recipes")
     indicators = catalogue.catalogue_of(config.recipes)

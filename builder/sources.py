@@ -130,18 +130,13 @@ def read_csv_text(path: Path, **options) -> pd.DataFrame:
 
 def read_sheet_text(path: Path, sheet: str = "") -> pd.DataFrame:
     """One sheet of an XLSX workbook (its first row the header) with every cell as text."""
-    from .xlsx import sheet_rows
+    from .xlsx import sheet_frame
 
     try:
-        rows = sheet_rows(path, sheet)
+        return sheet_frame(path, sheet)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         raise JsnaInputError(f"{Path(path).name}: cannot be read as an XLSX workbook "
                              f"({' '.join(str(exc).split())})") from None
-    if not rows:
-        raise JsnaInputError(f"{Path(path).name}: the sheet '{sheet}' is empty")
-    width = max(len(row) for row in rows)
-    header = rows[0] + [""] * (width - len(rows[0]))
-    return pd.DataFrame([row + [""] * (width - len(row)) for row in rows[1:]], columns=header)
 
 
 def read_table(path: Path, columns: list[str], code_column: str,

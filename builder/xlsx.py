@@ -12,6 +12,8 @@ import re
 import zipfile
 from pathlib import Path
 
+import pandas as pd
+
 from ..core.errors import JsnaInputError
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -44,6 +46,19 @@ def sheet_rows(path: Path, sheet: str = "", limit: int | None = None) -> list[li
             values[column] = strings[int(value)] if kind == "s" else value
         rows.append(values)
     return rows
+
+
+def sheet_frame(path: Path, sheet: str = "", rows: int | None = None) -> pd.DataFrame:
+    """The sheet's cells as text, its first row the header (an empty header cell is
+    "Unnamed: <position>"); ``rows``: only the first rows after it."""
+    table = sheet_rows(path, sheet, None if rows is None else rows + 1)
+    if not table:
+        raise JsnaInputError(f"{Path(path).name}: the sheet is empty")
+    width = max(len(row) for row in table)
+    header = [name or f"Unnamed: {i}" for i, name in
+              enumerate(table[0] + [""] * (width - len(table[0])))]
+    return pd.DataFrame([row + [""] * (width - len(row)) for row in table[1:]], columns=header,
+                        dtype=str)
 
 
 def _sheet_member(book: zipfile.ZipFile, sheet: str, name: str) -> str:
