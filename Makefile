@@ -20,7 +20,8 @@ setup: build/.deps
 
 # The 2025 edition (IoD 2025, Census 2021, 2021 small areas), and the seed's 2019 edition.
 pack: build/.deps
-	bin/jsna build-pack --sources $(SOURCES) --out $(PACK) --edition 2025
+	bin/jsna build-pack --sources $(SOURCES) --out $(PACK) --edition 2025 \
+		$(if $(wildcard $(ENGLAND)/*),--england $(ENGLAND))
 
 pack-2019: build/.deps
 	bin/jsna build-pack --sources $(SOURCES) --out $(PACK_2019) --edition 2019 \

@@ -59,12 +59,12 @@ def _build_national(args) -> int:
     sources = Path(args.sources)
     if args.download_from:  # fill the sources folder as a cache, checking every file
         sources = fetch_national(sources, Path(args.mirror) if args.mirror else None,
-                                 args.download_from)
+                                 args.download_from, edition=args.edition)
     ensure_qgis()  # the pack's default styles are made with QGIS
     report = build_england_pack(sources, Path(args.out), args.local_authority,
                                 Path(args.hub_lookup) if args.hub_lookup else None,
                                 boundaries=Path(args.boundaries) if args.boundaries else None,
-                                code_column=args.code_column)
+                                code_column=args.code_column, edition=args.edition)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {args.out}")
@@ -262,22 +262,27 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--out", required=True, help="GeoPackage to write (replaced when complete)")
     build.add_argument("--config", help="place configuration (default: Coventry)")
     build.add_argument("--hub-lookup", help="CSV of area_code,hub,basis (default: the place's)")
-    build.add_argument("--england", help="folder of the national IoD 2019 files: adds "
-                       "England's figures to a 2019-edition pack")
+    build.add_argument("--england", help="folder of the national files (the edition's): adds "
+                       "England's figure to every indicator they hold")
     build.add_argument("--edition", choices=list(EDITIONS), default=DEFAULT_EDITION,
                        help="2025: IoD 2025 and Census 2021 on 2021 small areas (default); "
                        "2019: IoD 2019 and Census 2011 on 2011 small areas")
     build.set_defaults(run=_build)
     national = commands.add_parser(
         "build-national", help="a pack for England, or any English local authority, from the "
-        "national IoD 2019 files and LSOA boundaries")
+        "national files (2025: IoD 2025, Census 2021, GIAS, LSOA 2021; 2019: IoD 2019, LSOA 2011)")
     national.add_argument("--sources", required=True,
                           help="folder of the national files (with --download-from: the cache)")
     national.add_argument("--download-from", help="HTTP folder holding the national files "
                           "under their official names (checked on arrival, then cached)")
     national.add_argument("--mirror", help="local folder to use before downloading")
-    national.add_argument("--boundaries", help="your own LSOA 2011 polygons (any format, any CRS)")
-    national.add_argument("--code-column", default="LSOA11CD", help="their code column")
+    national.add_argument("--edition", choices=list(EDITIONS), default=DEFAULT_EDITION,
+                          help="2025: IoD 2025 and Census 2021 on LSOA 2021 (default); 2019: IoD "
+                          "2019 on LSOA 2011")
+    national.add_argument("--boundaries", help="your own LSOA polygons of the edition's year "
+                          "(any format, any CRS)")
+    national.add_argument("--code-column", help="their code column (default LSOA21CD; LSOA11CD "
+                          "for 2019)")
     national.add_argument("--local-authority", help="code or name, e.g. E08000026 or Coventry "
                           "(default: all of England)")
     national.add_argument("--hub-lookup", help="CSV of area_code,hub,basis with LSOA codes")

@@ -5,7 +5,8 @@ Writes build/bench.json and prints the figures. Each figure is the median of sev
 Targets on a 2-core machine: build_pack_s < 15 (2019 edition), build_pack_2025_s < 10;
 open_pack_s < 1 and <= 1.3 x open_pack_floor_s (open_pack_2025_vs_floor alike);
 compare_update_ms < 30 (Coventry), compare_update_england_ms < 200 (6,791 neighbourhoods);
-build_pack_england_s < 120, build_pack_england_peak_mb < 2000, open_pack_england_s < 3;
+build_pack_england_s < 120, build_pack_england_peak_mb < 2000, open_pack_england_s < 3, and
+the same for the 2025 edition (build_pack_england_2025_s, _peak_mb, open_pack_england_2025_s);
 profile_pdf_s < 5 (Harmony), profiles_all_s < 30 (`jsna profile --hub all`: the eight hubs'
 profiles and the city's), compare_update_hubs_ms < 30 (the eight hubs side by side),
 atlas_pdf_s < 60 (42 neighbourhoods, one PDF), and the profile's
@@ -46,22 +47,24 @@ def median_time(run, repeat: int) -> float:
     return statistics.median(times)
 
 
-def build_england(folder: Path, out: Path) -> dict:
-    """Build the England pack in a child process, so its peak memory is its own."""
-    import resource
+def build_england(folder: Path, out: Path, edition: str) -> dict:
+    """Build the England pack of an edition in a child process, which reports its own peak
+    memory (build_pack_england_* for 2019, build_pack_england_2025_* for 2025)."""
     import subprocess
 
-    code = ("import sys, os; sys.path.insert(0, sys.argv[1]); "
+    code = ("import sys, os, resource; sys.path.insert(0, sys.argv[1]); "
             "from plugin_package import import_plugin_package; import_plugin_package(); "
             "from pathlib import Path; from jsna_profiles.qgis_runtime import ensure_qgis; "
             "ensure_qgis(); from jsna_profiles.builder.england import build_england_pack; "
-            "build_england_pack(Path(sys.argv[2]), Path(sys.argv[3])); os._exit(0)")
+            "build_england_pack(Path(sys.argv[2]), Path(sys.argv[3]), edition=sys.argv[4]); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True); os._exit(0)")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(ROOT / "bin"), str(folder), str(out)],
-                   check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT / "bin"), str(folder), str(out),
+                           edition], check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"build_pack_england_s": seconds, "build_pack_england_peak_mb": peak_mb}
+    peak_mb = int(done.stdout.split()[-1]) / 1024
+    key = "" if edition == "2019" else f"_{edition}"
+    return {f"build_pack_england{key}_s": seconds, f"build_pack_england{key}_peak_mb": peak_mb}
 
 
 def open_with_plugin(pack: Path) -> None:
@@ -286,7 +289,7 @@ def preview_figures(folder: Path) -> dict:
             "add_indicator_preview_book_mb": book.stat().st_size / 2**20}
 
 
-def england_figure_times(folder: Path) -> dict:
+def england_figure_times(folder: Path, edition: str) -> dict:
     """England's figures for a local pack: computed from the national files (an empty cache),
     then read back from the cache, as every later build does."""
     import tempfile
@@ -299,15 +302,16 @@ def england_figure_times(folder: Path) -> dict:
         os.environ["XDG_CACHE_HOME"] = cache
         try:
             start = time.perf_counter()
-            england_figures(folder, BuildReport())
+            england_figures(folder, BuildReport(), edition)
             cold = time.perf_counter() - start
-            cached = median_time(lambda: england_figures(folder, BuildReport()), 5)
+            cached = median_time(lambda: england_figures(folder, BuildReport(), edition), 5)
         finally:
             if saved is None:
                 os.environ.pop("XDG_CACHE_HOME", None)
             else:
                 os.environ["XDG_CACHE_HOME"] = saved
-    return {"england_figures_cold_s": cold, "england_figures_cached_s": cached}
+    key = "" if edition == "2019" else f"_{edition}"
+    return {f"england_figures{key}_cold_s": cold, f"england_figures{key}_cached_s": cached}
 
 
 def main() -> int:
@@ -322,12 +326,14 @@ def main() -> int:
 
     ensure_qgis()
     pack = ROOT / "build" / "bench" / "coventry.gpkg"  # the 2019 edition, as the figures began
+    england_folder = Path(args.england) if Path(args.england).is_dir() else None
     pack_2025 = ROOT / "build" / "bench" / "coventry_2025.gpkg"
     results = {
         "build_pack_s": median_time(lambda: build_pack(
             Path(args.sources), pack, PlaceConfig.load(edition="2019")), 3),
         "build_pack_2025_s": median_time(lambda: build_pack(
-            Path(args.sources), pack_2025, PlaceConfig.load(edition="2025")), 3)}
+            Path(args.sources), pack_2025, PlaceConfig.load(edition="2025"),
+            england=england_folder), 3)}  # with England's figures, as `make pack` builds it
     open_with_plugin(pack)  # warm caches (fonts, providers) for both measurements alike
     open_floor(pack)
     for key, each in (("", pack), ("_2025", pack_2025)):
@@ -343,10 +349,15 @@ def main() -> int:
     results["compare_update_ms"] = coventry["update_ms"]
     results["compare_update_hubs_ms"] = coventry["hubs_ms"]
     if Path(args.england).is_dir():
-        results.update(england_figure_times(Path(args.england)))
+        for edition in ("2019", "2025"):
+            results.update(england_figure_times(Path(args.england), edition))
         england = ROOT / "build" / "bench" / "england.gpkg"
-        results.update(build_england(Path(args.england), england))
+        results.update(build_england(Path(args.england), england, "2019"))
         results["open_pack_england_s"] = median_time(lambda: open_with_plugin(england), 5)
+        england_2025 = ROOT / "build" / "bench" / "england_2025.gpkg"
+        results.update(build_england(Path(args.england), england_2025, "2025"))
+        results["open_pack_england_2025_s"] = median_time(
+            lambda: open_with_plugin(england_2025), 5)
         figures = compare_update_ms(england)
         results["compare_load_england_s"] = figures["load_s"]
         results["compare_update_england_ms"] = figures["update_ms"]

@@ -30,6 +30,8 @@ from pathlib import Path
 
 from ..core.errors import JsnaInputError
 from ..core.files import DISK_FULL, replace_atomically, temporary_beside, write_error
+from ..core.recipes import DEFAULT_EDITION
+from .england import NATIONAL
 from .sources import IOD_CODE, IOD_LA
 
 MB = 1 << 20
@@ -49,9 +51,13 @@ class OfficialFile:
 
 IOD_PAGE = ("https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019 "
             "(Ministry of Housing, Communities and Local Government)")
+IOD_2025_PAGE = ("https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025 "
+                 "(Ministry of Housing, Communities and Local Government)")
+CENSUS_PAGE = "https://www.nomisweb.co.uk/sources/census_2021_bulk (ONS, Census 2021)"
+GEOPORTAL = "https://geoportal.statistics.gov.uk (ONS Open Geography)"
 # The SHA-256 sums are those of the files under these names in the mirror described in
-# ../shared/data/england/SOURCES.md (the IoD 2019 CSV files and ONS's LSOA 2011 BSC boundaries).
-MANIFEST = (
+# ../shared/data/england/SOURCES.md.
+MANIFEST_2019 = (
     OfficialFile("iod_domains", "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz", "MHCLG",
                  IOD_PAGE + ", File 2", (IOD_CODE, "LSOA name (2011)", IOD_LA),
                  "c6e6fa32c444bf34a8511d4a15b43046e18cb6ff3d702daaf5cf505b6388efe0"),
@@ -67,6 +73,54 @@ MANIFEST = (
                  "Generalised Clipped EW V3)", (),
                  "0d9c7bbbdb6a894261fd146554fc09a6bf1c000826b6ab7ef835d0951a4805d5"),
 )
+_NAMES_2025 = NATIONAL["2025"].files
+MANIFEST_2025 = tuple(OfficialFile(role, _NAMES_2025[role], publisher, page, columns, sha256)
+                      for role, publisher, page, columns, sha256 in (
+    ("lsoa_boundaries", "ONS", GEOPORTAL + ", LSOA Dec 2021 Boundaries EW BSC V4", (),
+     "d668293d55ca6474d340b5aa86557364aad08e81fab9b5d9e8a72d97cceefb90"),
+    ("lsoa_lookup", "ONS", GEOPORTAL + ", LSOA11_LSOA21_LAD22_EW_LU",
+     ("lsoa11_code", "lsoa21_code", "change_code"),
+     "297bd909a6bf60c34b546fa11571e0e66c4279361de1c798f0a79ea61e6ad8bc"),
+    ("iod_file1", "MHCLG", IOD_2025_PAGE + ", File 1", ("LSOA code (2021)", "LSOA name (2021)"),
+     "6ca24cabff2df182ff59ce33cb4ee2aba90d05c0052acd93deb6303334cfeb37"),
+    ("iod_scores", "MHCLG", IOD_2025_PAGE + ", File 7 (scores, ranks, deciles)",
+     ("lsoa21_code", "IMD_score"),
+     "07e3392dd6997f45d1ed54833bcacb06f5e786c10a846b2b95fe52033c3daf2b"),
+    ("iod_supplementary", "MHCLG", IOD_2025_PAGE + ", File 3", ("LSOA code (2021)",),
+     "64bad1ab6f32c7a91af32b7cc8748697d9a4cbbee92cfe6d4b3b22bb5b49ae1c"),
+    ("iod_subdomains", "MHCLG", IOD_2025_PAGE + ", File 7 (sub-domains)", ("lsoa21_code",),
+     "4038eed8ab467db7f18f9b75070402a0a4ad87a8d507f6a0fa8ce9fa7905ebf5"),
+    ("iod_underlying", "MHCLG", IOD_2025_PAGE + ", File 8 (underlying indicators)",
+     ("lsoa21_code",), "fd18ae56bdbc0946b7b5ce00c922ed7b4bb8c766338473ee127d48d5ae744bdb"),
+    *((entry.role.replace("iod_", "iod2019_"), entry.publisher, entry.publication,
+       entry.columns, entry.sha256) for entry in MANIFEST_2019
+      if entry.role in ("iod_domains", "iod_population", "iod_underlying")),
+    ("census_residents", "ONS", CENSUS_PAGE + ", TS021 and TS054 totals",
+     ("lsoa21_code", "usual_residents"),
+     "ea163e2d2066b19492cf2913e5a19859b0b7767792d563576223426947273de7"),
+    ("census_age", "ONS", CENSUS_PAGE + ", usual residents by age (6 groups)",
+     ("lsoa21_code", "age_group"),
+     "72c53a8d86d2800c0c5fb4e1b8710f6f558ce7f7ff852a15f248e889336c51cd"),
+    ("census_ethnicity_lsoa", "ONS", CENSUS_PAGE + ", TS021", ("lsoa21_code", "ethnic_group"),
+     "d2b12584832e348ba5fae2144bbe8bed962f2cc777ca1bc543b1455aaaeb1b40"),
+    ("census_religion", "ONS", CENSUS_PAGE + ", TS030", ("lsoa21_code", "religion"),
+     "7c7363ad44b91aea4e5722295c5143bc92cd54c2bb7ddef640ba5131c9dae8cd"),
+    ("census_disability", "ONS", CENSUS_PAGE + ", TS038", ("lsoa21_code", "disability"),
+     "6e8e43956eb48737f6dfa59502d1aa3078dc905a4ff8a93293b7c0ce136dad59"),
+    ("census_tenure", "ONS", CENSUS_PAGE + ", TS054", ("lsoa21_code", "tenure"),
+     "fabad9f95b2a11986c34ccb201352da0ef52e5ba8fc9fb92fedc944525668ae3"),
+    ("census_accommodation", "ONS", CENSUS_PAGE + ", TS044", ("lsoa21_code", "type"),
+     "24df11a40f6fff9a6a1a37c0dace2aea8233329c50dbea075d85306f6cbea928"),
+    ("census_household_deprivation", "ONS", CENSUS_PAGE + ", TS011",
+     ("lsoa21_code", "deprivation_dimensions"),
+     "77d1dcdd8d0519a8f063c0a2d88d728789541791e88a4c8966147d928fd7b91b"),
+    ("census_occupancy", "ONS", CENSUS_PAGE + ", TS052", ("lsoa21_code", "occupancy_rating"),
+     "c23e3318b107ec5bf024adfb80e59f75465a7a2c058e0a4997c9f34414abb814"),
+    ("schools", "DfE", "https://get-information-schools.service.gov.uk (Get Information About "
+     "Schools, all establishments)", ("urn", "lsoa_code", "percentage_fsm"),
+     "70f24a7c949ba86678aee3a91ff03cae37021dacb3b0e3e50e5db874a499e588"),
+))
+MANIFESTS = {"2019": MANIFEST_2019, "2025": MANIFEST_2025}
 FIRST_LINE_BYTES = 64 * 1024
 CHUNK = 1 << 16
 
@@ -242,17 +296,20 @@ def fetch(entry: OfficialFile, cache: Path, mirror: Path | None = None,
 
 
 def fetch_national(cache: Path, mirror: Path | None = None, base_url: str | None = None,
-                   progress: Callable[[float, str], None] | None = None) -> Path:
-    """Make sure every national file is usable; returns the folder to build from."""
+                   progress: Callable[[float, str], None] | None = None,
+                   edition: str = DEFAULT_EDITION) -> Path:
+    """Make sure every national file of the edition is usable; returns the folder to build
+    from."""
     step = progress or (lambda percent, text: None)
+    manifest = MANIFESTS[edition]
     paths = []
-    for i, entry in enumerate(MANIFEST):
-        step(100 * i / len(MANIFEST), f"Getting {entry.name}")
+    for i, entry in enumerate(manifest):
+        step(100 * i / len(manifest), f"Getting {entry.name}")
         paths.append(fetch(entry, Path(cache), mirror, base_url))
     folders = {p.parent for p in paths}
     if len(folders) == 1:
         return folders.pop()
-    for entry, path in zip(MANIFEST, paths):  # some cached, some in the mirror: gather them
+    for entry, path in zip(manifest, paths):  # some cached, some in the mirror: gather them
         if path.parent != Path(cache):
             replace_atomically(Path(cache) / path.name, lambda tmp, path=path: shutil.copyfile(
                 path, tmp), lambda tmp, entry=entry: _check(tmp, entry))

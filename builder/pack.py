@@ -165,11 +165,29 @@ def _parents_2011(sources: Path, config: PlaceConfig, codes: set,
     """What carries 2011 figures onto the 2021 small areas (``codes``), read once per build:
     their rows of the ONS LSOA 2011 -> 2021 lookup, and IoD 2019's mid-2015 populations by LSOA
     2011 (the weights of merged areas)."""
-    lookup, _ = _authority_rows(sources, config, "lsoa_lookup", "lsoa")
+    path = source_path(sources, config, "lsoa_lookup")
+    lookup = read_table(path, ["lsoa21_code", "change_code"], "lsoa11_code", ("lsoa21_code",))
+    lookup = lookup[lookup["lsoa21_code"].isin(codes)]
+    if lookup.empty:
+        raise JsnaInputError(f"{path.name}: no row for the place's 2021 small areas (first: "
+                             f"{min(codes)}); is it the LSOA 2011 to 2021 lookup?")
     path = source_path(sources, config, "iod2019_population")
     people = read_table(path, [IOD_2019_POPULATION], IOD_CODE).set_index(IOD_CODE, drop=False)
-    return (lookup[lookup["lsoa21_code"].isin(codes)],
-            to_number(people, IOD_2019_POPULATION, IOD_CODE, path, report))
+    return lookup, to_number(people, IOD_2019_POPULATION, IOD_CODE, path, report)
+
+
+def edition_2025_tables(sources: Path, config: PlaceConfig, codes: set,
+                        report: BuildReport) -> dict[str, pd.DataFrame]:
+    """The derived tables every 2025 build makes, local or national: IMD 2019 beside IMD 2025,
+    the population denominators, and (with IoD 2019's underlying indicators) air quality, the
+    2011 figures carried onto the 2021 small areas (``codes``)."""
+    parents = _parents_2011(sources, config, codes, report)
+    tables = {"@imd_change": _imd_change(sources, config, parents, report),
+              "@denominators": _denominators(sources, config, codes, report)}
+    if "iod2019_underlying" in config.files:
+        tables["@air_quality_2016"] = _air_quality_on_2021_areas(sources, config, parents,
+                                                                 report)
+    return tables
 
 
 def _imd_change(sources: Path, config: PlaceConfig, parents: tuple,
@@ -312,21 +330,24 @@ def _memberships(areas: gpd.GeoDataFrame, population: pd.Series, la_code: str) -
 
 def _aggregate_values(base_rows: list[pd.DataFrame], areas: gpd.GeoDataFrame,
                       population: pd.Series, memberships: dict,
-                      config: PlaceConfig, by_id: dict) -> pd.DataFrame:
-    """Label base rows with their level and add every aggregate the catalogue asks for."""
+                      config: PlaceConfig, by_id: dict, with_base: bool = True) -> pd.DataFrame:
+    """Label base rows with their level and add every aggregate the catalogue asks for
+    (without ``with_base``, the aggregates only: England's figures from all its LSOAs)."""
     sa_codes, nb_codes = set(areas["code"]), set(areas["neighbourhood_code"])
     nb_population = population.groupby(areas.set_index("code")["neighbourhood_code"]).sum()
     weights = {schema.LEVEL_SMALL_AREA: population, schema.LEVEL_NEIGHBOURHOOD: nb_population}
     frames, batches = [], {}
     for rows in base_rows:
         indicator = by_id[rows["indicator_id"].iloc[0]]
-        rows = rows.copy()
-        rows["level"] = rows["area_code"].map(
-            lambda c: schema.LEVEL_SMALL_AREA if c in sa_codes else schema.LEVEL_NEIGHBOURHOOD
-            if c in nb_codes else schema.LEVEL_CITY if c == config.la_code
-            else NATIONAL_LEVELS.get(c, schema.LEVEL_ENGLAND))
-        base = rows[rows["level"].isin([schema.LEVEL_SMALL_AREA, schema.LEVEL_NEIGHBOURHOOD])]
-        frames.append(rows[rows["level"].isin(indicator.levels)])
+        codes = rows["area_code"]
+        level = codes.map(NATIONAL_LEVELS).fillna(schema.LEVEL_ENGLAND)
+        level[codes == config.la_code] = schema.LEVEL_CITY
+        level[codes.isin(nb_codes)] = schema.LEVEL_NEIGHBOURHOOD
+        level[codes.isin(sa_codes)] = schema.LEVEL_SMALL_AREA
+        rows = rows.assign(level=level)
+        base = _where(rows, level.isin([schema.LEVEL_SMALL_AREA, schema.LEVEL_NEIGHBOURHOOD]))
+        if with_base:  # the same frame as base where it can be: England's rows are millions
+            frames.append(_where(rows, level.isin(indicator.levels)))
         if indicator.aggregation == schema.AGG_NONE or base.empty:
             continue
         base_level = base["level"].iloc[0]
@@ -340,12 +361,20 @@ def _aggregate_values(base_rows: list[pd.DataFrame], areas: gpd.GeoDataFrame,
                                      memberships[base_level][level], weights[base_level], scale)
         result["level"] = level
         frames.append(result)
+    batches.clear()
     values = pd.concat(frames, ignore_index=True)
-    values["period"] = values["indicator_id"].map(lambda i: by_id[i].period)
-    values["note"] = values.get("note", pd.Series(dtype=str)).fillna("")
-    values = values.assign(order=values["level"].map(LEVEL_ORDER))
-    values = values.sort_values(["order", "indicator_id", "area_code"]).drop(columns="order")
-    return values[list(schema.VALUE_COLUMNS)].reset_index(drop=True)
+    frames.clear()
+    values["order"] = values["level"].map(LEVEL_ORDER)
+    values.sort_values(["order", "indicator_id", "area_code"], inplace=True, ignore_index=True)
+    periods = {i: by_id[i].period for i in values["indicator_id"].unique()}
+    values["period"] = values["indicator_id"].map(periods)
+    values["note"] = values["note"].fillna("") if "note" in values else ""
+    return values.reindex(columns=list(schema.VALUE_COLUMNS))
+
+
+def _where(rows: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """The rows kept: the frame itself when all are (no copy)."""
+    return rows if keep.all() else rows[keep]
 
 
 def _wide(values: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -390,6 +419,9 @@ def _checksum(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+WRITE_SLICE = 200_000  # rows of an attribute table converted and inserted at a time
+
+
 def write_table(frame: pd.DataFrame, path: Path, layer: str) -> None:
     """Write an attribute-only GeoPackage table (registered as 'attributes' in gpkg_contents)."""
     import fiona
@@ -401,13 +433,16 @@ def write_table(frame: pd.DataFrame, path: Path, layer: str) -> None:
     schema_ = {"geometry": "None", "properties": types}
     with fiona.open(path, "w", driver="GPKG", layer=layer, schema=schema_):
         pass  # the table, registered in gpkg_contents; rows go in below, in one transaction
-    rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
     columns = ", ".join(f'"{c}"' for c in frame.columns)
     marks = ", ".join("?" for _ in frame.columns)
     db = sqlite3.connect(path)
     try:
-        with db:
-            db.executemany(f'INSERT INTO "{layer}" ({columns}) VALUES ({marks})', rows)
+        with db:  # in slices: England's values as Python objects at once would be gigabytes
+            for start in range(0, len(frame), WRITE_SLICE):
+                part = frame.iloc[start:start + WRITE_SLICE]
+                rows = part.astype(object).where(part.notna(), None)
+                db.executemany(f'INSERT INTO "{layer}" ({columns}) VALUES ({marks})',
+                               rows.itertuples(index=False, name=None))
     finally:
         db.close()
 
@@ -527,12 +562,7 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     if per_school is not None:
         derived["@schools"] = per_school
     if config.edition == "2025":
-        parents = _parents_2011(sources, config, lsoas, report)
-        derived["@imd_change"] = _imd_change(sources, config, parents, report)
-        derived["@denominators"] = _denominators(sources, config, lsoas, report)
-        if "iod2019_underlying" in config.files:
-            derived["@air_quality_2016"] = _air_quality_on_2021_areas(sources, config, parents,
-                                                                      report)
+        derived.update(edition_2025_tables(sources, config, lsoas, report))
     step(20, "Reading the sources through their recipes")
     indicators = catalogue.catalogue_of(config.recipes)
     by_id = {ind.indicator_id: ind for ind in indicators}
@@ -560,9 +590,9 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
                                         memberships[schema.LEVEL_NEIGHBOURHOOD][schema.LEVEL_HUB],
                                         report)
         report.note(trends.NOT_COMPARABLE_NOTE)
-    if england is not None and config.edition == "2019":  # the national files are IoD 2019's
+    if england is not None:
         step(50, "England's figures from the national files")
-        values = _with_england(values, Path(england), by_id, report)
+        values = _with_england(values, Path(england), by_id, config.edition, report)
 
     ons_names = areas.drop_duplicates("neighbourhood_code").set_index("neighbourhood_code")[
         "neighbourhood_ons_name"] if "neighbourhood_ons_name" in areas else None
@@ -625,16 +655,13 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     return report
 
 
-def _with_england(values: pd.DataFrame, folder: Path, by_id: dict,
+def _with_england(values: pd.DataFrame, folder: Path, by_id: dict, edition: str,
                   report: BuildReport) -> pd.DataFrame:
     """England's figure added for each of the pack's indicators that has none yet."""
     from .england import england_figures
 
-    national_report = BuildReport()
-    national = england_figures(folder, national_report)
-    for warning in national_report.warnings:  # a file or column the recipes could not read
-        if "suppressed or empty cells" not in warning:  # England's own gaps are not news here
-            report.warn(f"England's figures: {warning}")
+    national = england_figures(folder, BuildReport(), edition)  # a file it cannot read stops
+    # the build; England's own gaps (suppressed cells, GIAS placeholders) are not news here
     present = set(values.loc[values["level"] == schema.LEVEL_ENGLAND, "indicator_id"])
     wanted = national[national["indicator_id"].isin(set(by_id) - present)].copy()
     wanted["period"] = wanted["indicator_id"].map(lambda i: by_id[i].period)

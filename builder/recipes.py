@@ -46,6 +46,10 @@ class RecipeContext:
     tables: dict = field(default_factory=dict)  # cache: table key -> _Table
     published: list = field(default_factory=list)  # (indicator id, value, tolerance, file)
     left_out: set = field(default_factory=set)  # ids of optional recipes not made
+    # National builds: every recipe whose files the build has must be made, and each small-area
+    # table must have a row for every small area (a cut-short file is an error, not a gap).
+    strict: bool = False
+    not_made: list = field(default_factory=list)  # names of recipes whose files it has not
 
 
 @dataclass
@@ -88,7 +92,8 @@ def run_recipes(recipes: list[Recipe], context: RecipeContext) -> list[pd.DataFr
     out = []
     for recipe in recipes:
         if not recipe.roles <= set(context.files) | set(context.derived):
-            continue  # a source this kind of build does not have (say, census in England's)
+            context.not_made.append(recipe.name)  # a source this kind of build has not got
+            continue
         absent = sorted(context.files[role] for role in recipe.roles if not role.startswith("@")
                         and not (Path(context.sources) / context.files[role]).is_file())
         if recipe.when_present and absent:
@@ -100,7 +105,7 @@ def run_recipes(recipes: list[Recipe], context: RecipeContext) -> list[pd.DataFr
         try:
             out += recipe_rows(recipe, context)
         except JsnaInputError as exc:
-            if recipe.required:
+            if recipe.required or context.strict:
                 raise
             context.report.warn(f"{exc}; the {len(recipe.indicators)} indicators of "
                                 f"'{recipe.name}' are left out")
@@ -147,11 +152,22 @@ def _table(alias: str, spec: dict, context: RecipeContext) -> _Table:
         level = _level_of(frame[code], context)
         known = context.codes[level]
         report_unmatched(frame[code], known, path, context.report)
+        if context.strict:
+            _check_coverage(frame[code], known, path)
         frame = frame[frame[code].isin(known)]
         frame = pd.concat([frame, national]) if national is not None else frame
         context.tables[key] = _Table(path.name, frame.set_index(code, drop=False), code, path,
                                      level, columns)
     return context.tables[key]
+
+
+def _check_coverage(codes: pd.Series, known: set, path: Path) -> None:
+    """A national table must hold every small area: fewer is a cut-short or wrong file."""
+    missing = known - set(codes)
+    if missing:
+        raise JsnaInputError(f"{path.name}: no row for {len(missing):,} of the {len(known):,} "
+                             f"small areas (first: {min(missing)}); the file is cut short or "
+                             "is for another geography")
 
 
 def _widened(frame: pd.DataFrame, code: str, long: dict, path: Path) -> pd.DataFrame:
@@ -174,7 +190,7 @@ def _national(spec: dict, context: RecipeContext) -> pd.DataFrame | None:
     """Rows for England (or England and Wales) and the authority's published row, from the
     table's national file, with their codes as the pack has them."""
     national = spec.get("national")
-    if not national:
+    if not national or national["file"] not in context.files:
         return None
     path = Path(context.sources) / context.files[national["file"]]
     if not path.is_file():

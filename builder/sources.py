@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -123,7 +124,8 @@ def read_csv_text(path: Path, **options) -> pd.DataFrame:
         raise JsnaInputError(f"{path.name}: neither UTF-8 nor Windows-1252 text (byte "
                              f"0x{exc.object[exc.start]:02x} at position {exc.start:,}); save it "
                              "as \"CSV UTF-8\"") from None
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except (OSError, EOFError, zlib.error, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:  # EOFError, zlib.error: a cut-short .gz
         raise JsnaInputError(f"{path.name}: cannot be read as CSV ({' '.join(str(exc).split())})") \
             from None
 

@@ -52,11 +52,17 @@ class Recipe:
     indicators: tuple[dict, ...]
     checks: tuple[dict, ...] = field(default_factory=tuple)
     when_present: bool = False  # made only when its files are in the source folder
+
     @property
     def roles(self) -> set[str]:
-        """The source-file roles the recipe reads (derived tables start with '@')."""
-        return {t["file"] for t in self.tables.values()} | {
-            t["national"]["file"] for t in self.tables.values() if "national" in t}
+        """The source-file roles the recipe needs (derived tables start with '@'). A table's
+        national file is not one of them: without it, England's figure comes from elsewhere
+        (the national files, or in a national build the small areas themselves)."""
+        return {t["file"] for t in self.tables.values()}
+
+    @property
+    def national_roles(self) -> set[str]:
+        return {t["national"]["file"] for t in self.tables.values() if "national" in t}
 
 
 def load_sources(path: Path = SOURCES_FILE) -> dict[str, dict]:

@@ -32,6 +32,7 @@ from qgis.core import (
 )
 
 from ..core.errors import JsnaInputError
+from ..core.recipes import DEFAULT_EDITION, EDITIONS
 from ..core.schema import COMPARATORS, COMPARE_LEVELS, COMPARISON_COLUMNS
 from ..ui.icons import icon
 
@@ -234,12 +235,14 @@ class BuildPack(JsnaAlgorithm):
 class BuildNationalPack(JsnaAlgorithm):
     group_ = "Data packs"
     name_, display = "buildnational", "Build a pack for any English local authority"
-    help_text = ("Builds a data pack from the national files (IoD 2019 Files 2 and 6, the IoD "
-                 "underlying indicators, LSOA 2011 boundaries) for one local authority, given by "
-                 "code or name, or for all of England when left empty. Neighbourhoods are MSOAs "
-                 "named from their LSOAs; hubs come from your lookup (CSV area_code,hub,basis "
-                 "with LSOA codes) or, without one, the authority is a single hub. England's "
-                 "own figures are added so the authority can be compared with England.")
+    help_text = ("Builds a data pack from the national files for one local authority, given by "
+                 "code or name, or for all of England when left empty. The 2025 edition (the "
+                 "default) reads IoD 2025, the England-wide Census 2021 LSOA tables, GIAS "
+                 "schools and LSOA 2021 boundaries; the 2019 edition IoD 2019 on LSOA 2011. "
+                 "Neighbourhoods are MSOAs named from their LSOAs; hubs come from your lookup "
+                 "(CSV area_code,hub,basis with LSOA codes) or, without one, the authority is a "
+                 "single hub. England's own figures are added so the authority can be compared "
+                 "with England.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterFile(
@@ -248,11 +251,15 @@ class BuildNationalPack(JsnaAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             "LOCAL_AUTHORITY", "Local authority code or name (empty: all of England)",
             optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            "EDITION", "Edition: 2025 (IoD 2025, Census 2021, LSOA 2021) or 2019 (IoD 2019, "
+            "LSOA 2011)", list(EDITIONS), defaultValue=DEFAULT_EDITION, usesStaticStrings=True))
         self.addParameter(QgsProcessingParameterFile(
-            "BOUNDARIES", "Your own LSOA 2011 boundaries (any format and CRS; empty: national)",
-            optional=True))
+            "BOUNDARIES", "Your own LSOA boundaries of the edition's year (any format and CRS; "
+            "empty: national)", optional=True))
         self.addParameter(QgsProcessingParameterString(
-            "CODE_FIELD", "Code field of your boundaries", defaultValue="LSOA11CD"))
+            "CODE_FIELD", "Code field of your boundaries (empty: LSOA21CD, or LSOA11CD for "
+            "2019)", optional=True))
         self.lookup_and_output_parameters("LSOA codes; empty: the authority is one hub")
 
     def execute(self, parameters, context, feedback) -> dict:
@@ -267,7 +274,8 @@ class BuildNationalPack(JsnaAlgorithm):
             Path(lookup) if lookup else None,
             progress=lambda percent, text: self.step(feedback, percent, text),
             boundaries=Path(boundaries) if boundaries else None,
-            code_column=self.parameterAsString(parameters, "CODE_FIELD", context) or "LSOA11CD")
+            code_column=self.parameterAsString(parameters, "CODE_FIELD", context) or None,
+            edition=self.parameterAsEnumString(parameters, "EDITION", context))
         return self.finish(report, feedback, out)
 
 

@@ -86,7 +86,8 @@ def coventry_pack_2025(tmp_path_factory, qgis_app) -> Path:
     from jsna_profiles.builder.sources import PlaceConfig
 
     out = tmp_path_factory.mktemp("pack2025") / "coventry.gpkg"
-    build_pack(SOURCES, out, PlaceConfig.load(edition="2025"))
+    build_pack(SOURCES, out, PlaceConfig.load(edition="2025"),
+               england=ENGLAND if ENGLAND.is_dir() else None)
     return out
 
 

@@ -565,9 +565,9 @@ def national(name: str) -> bytes:
 
 
 def population_entry(**changes):
-    from jsna_profiles.builder.download import MANIFEST
+    from jsna_profiles.builder.download import MANIFESTS
 
-    entry = next(e for e in MANIFEST if e.role == "iod_population")
+    entry = next(e for e in MANIFESTS["2019"] if e.role == "iod_population")
     return dataclasses.replace(entry, **changes)
 
 

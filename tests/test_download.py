@@ -9,11 +9,11 @@ from functools import partial
 
 import pytest
 
-from jsna_profiles.builder.download import MANIFEST, fetch, fetch_national
+from jsna_profiles.builder.download import MANIFESTS, fetch, fetch_national
 from jsna_profiles.core.errors import JsnaInputError
 from test_national import ENGLAND, needs_england
 
-BY_ROLE = {entry.role: entry for entry in MANIFEST}
+BY_ROLE = {entry.role: entry for entry in MANIFESTS["2019"]}
 
 
 class LyingHandler(http.server.SimpleHTTPRequestHandler):
@@ -50,8 +50,8 @@ def test_download_check_cache_then_offline(server, tmp_path):
     url = server(ENGLAND)
     folder = fetch_national(cache, base_url=url)
     assert folder == cache
-    assert sorted(p.name for p in cache.iterdir()) == sorted(e.name for e in MANIFEST)
-    for entry in MANIFEST:
+    assert sorted(p.name for p in cache.iterdir()) == sorted(e.name for e in MANIFESTS["2025"])
+    for entry in MANIFESTS["2025"]:
         assert (cache / entry.name).read_bytes() == (ENGLAND / entry.name).read_bytes()
     # offline afterwards: the cache is enough, no address needed
     assert fetch_national(cache) == cache

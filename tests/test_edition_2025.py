@@ -503,3 +503,43 @@ def test_gias_placeholder_locations_are_counted_and_left_off(tmp_path):
     table = table.set_index("code")
     assert table.loc["E01000001", "pupils"] == 200 and table.loc["E01000001", "fsm_pupils"] == 20
     assert table.loc["E01000002", "independent"] == 1 and table.loc["E01000002", "pupils"] == 0
+
+
+def test_the_england_column_is_full_for_what_the_national_files_hold(coventry_pack_2025):
+    """Every indicator of the default pack has England's figure, except those of the recipes
+    whose files are not England-wide (TS029, TS019, TS037, TS021's 19 groups come with their
+    own England row; fuel poverty, GP access, File 7's mid-2022 counts)."""
+    import math
+
+    from conftest import ENGLAND
+    from jsna_profiles.builder.england import NATIONAL
+    from jsna_profiles.core.catalogue import RECIPES
+    from jsna_profiles.core.compare import ENGLAND as AGAINST_ENGLAND
+    from jsna_profiles.core.compare import ComparePack
+
+    if not ENGLAND.is_dir():
+        pytest.skip(f"national files not found at {ENGLAND}")
+    compare = ComparePack(coventry_pack_2025)
+    lacking = {i.indicator_id for i in compare.indicators
+               if not i.chart and math.isnan(compare.reference_value(i, AGAINST_ENGLAND))}
+    national = NATIONAL["2025"]
+    not_national = {item["id"] for recipe in RECIPES["2025"] for item in recipe.indicators
+                    if not recipe.roles <= set(national.files) | {"@areas", "@denominators",
+                                                                  "@imd_change", "@schools",
+                                                                  "@air_quality_2016"}
+                    or recipe.roles & national.optional} - {
+        i for recipe in RECIPES["2025"] if recipe.national_roles for i in
+        (item["id"] for item in recipe.indicators)}
+    assert lacking == not_national & {i.indicator_id for i in compare.indicators}
+    assert len(lacking) == 18
+    by_id = {i.indicator_id: i for i in compare.indicators}
+    religion = pd.read_csv(ENGLAND / "census2021_ts030_religion_lsoa21_demographr_england.csv.gz")
+    muslim = religion.loc[religion["religion"] == "Muslim", "n"].sum()
+    residents = religion.drop_duplicates("lsoa21_code")["total_residents"].sum()
+    assert compare.reference_value(by_id["rel_muslim"], AGAINST_ENGLAND) == \
+        pytest.approx(100 * muslim / residents)
+    notes = dict(query(coventry_pack_2025, "SELECT area_code, note FROM indicator_values WHERE "
+                                           "level = 'england' AND indicator_id = 'imd_score'"))
+    assert notes == {"E92000001": "England's figure, aggregated from every LSOA in England "
+                                  "(national files; IoD averages weighted by Census 2021 usual "
+                                  "residents)"}

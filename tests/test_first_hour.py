@@ -482,7 +482,8 @@ def test_england_figures_from_a_wrong_folder_say_which_file(tmp_path):
     from jsna_profiles.core.errors import JsnaInputError
 
     (tmp_path / "notes.txt").write_text("not a national file")
-    with pytest.raises(JsnaInputError, match="England's figures need File_2_-_IoD2019_Domains"):
+    with pytest.raises(JsnaInputError, match="the 2025 edition's national files "
+                                             "lsoa_2021_bsc_ew.geojson.gz, "):
         england_figures(tmp_path, BuildReport())
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
@@ -493,10 +494,10 @@ def test_a_damaged_cache_entry_is_made_again(tmp_path, monkeypatch):
     from jsna_profiles.builder.sources import BuildReport
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    first = england_figures(ENGLAND, BuildReport())
+    first = england_figures(ENGLAND, BuildReport(), "2019")
     [cached] = (tmp_path / "jsna_profiles").iterdir()
     cached.write_text("half a line, cut short by a full disk\n\"")
-    again = england_figures(ENGLAND, BuildReport())
+    again = england_figures(ENGLAND, BuildReport(), "2019")
     assert again.equals(first)  # exactly: a cold build and a cached build make equal packs
-    assert england_figures(ENGLAND, BuildReport()).equals(first)
+    assert england_figures(ENGLAND, BuildReport(), "2019").equals(first)
     assert len(again) >= 28
