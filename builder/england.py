@@ -232,7 +232,7 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     ``boundaries``/``code_column``: your own LSOA polygons (of the edition's geography)
     instead of the national file.
     """
-    from .hubs import assign_hubs
+    from .hubs import assign_hubs, home_hubs, hub_shares
 
     folder, out = Path(folder), Path(out)
     step = progress or (lambda percent, text: None)
@@ -297,9 +297,11 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     step(55, "Dissolving neighbourhoods")
     small = areas[["code", "name", "neighbourhood_code", "hub", "hub_basis", "geometry"]]
     small = small.join(_wide(values, schema.LEVEL_SMALL_AREA), on="code")
-    nb = areas[["neighbourhood_code", "hub", "geometry"]].dissolve(
-        by="neighbourhood_code", aggfunc="first", as_index=False)
+    shares = hub_shares(areas, population)
+    nb = areas[["neighbourhood_code", "geometry"]].dissolve(by="neighbourhood_code",
+                                                            as_index=False)
     nb = nb.rename(columns={"neighbourhood_code": "code"})
+    nb["hub"] = nb["code"].map(home_hubs(shares)).fillna(schema.NOT_ASSIGNED)
     nb["name"], nb["ons_name"] = nb["code"], nb["code"]
     nb["hub_basis"], nb["hub_approximate"] = "local authority district", 0
     nb = nb[["code", "name", "ons_name", "hub", "hub_basis", "hub_approximate", "geometry"]]
@@ -345,7 +347,8 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
             layers.append((here.reset_index(drop=True), schema.SCHOOLS))
     indicators = tuple(i for i in catalogue.CATALOGUES[edition] if i.indicator_id in made.made)
     write_pack(out, layers, lambda tmp: [(values, schema.VALUES), (lookup, schema.HUB_LOOKUP),
-                                         (info, schema.PACK_INFO)], True, indicators)
+                                         (shares, schema.HUB_SHARES), (info, schema.PACK_INFO)],
+               True, indicators)
     return report
 
 

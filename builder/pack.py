@@ -305,15 +305,11 @@ def _hub_points(sources: Path, config: PlaceConfig, points: pd.DataFrame | None,
 
 
 def _memberships(areas: gpd.GeoDataFrame, population: pd.Series, la_code: str) -> dict:
-    """code -> parent maps, from each base level to each level above it."""
+    """code -> parent maps, from each base level to each level above it. Hub membership is
+    held per small area; a neighbourhood split between hubs counts in each with the share of
+    its residents inside (figures published only for neighbourhoods are apportioned so)."""
     sa = areas.set_index("code")
     assigned = sa[sa["hub"] != schema.NOT_ASSIGNED]
-    # A neighbourhood belongs to the hub holding most of its residents.
-    weights = sa.assign(pop=population.reindex(sa.index).fillna(0))
-    nb_hub = (weights[weights["hub"] != schema.NOT_ASSIGNED]
-              .groupby(["neighbourhood_code", "hub"])["pop"].sum().reset_index()
-              .sort_values(["neighbourhood_code", "pop"], ascending=[True, False])
-              .drop_duplicates("neighbourhood_code").set_index("neighbourhood_code")["hub"])
     nb_codes = pd.Index(sorted(sa["neighbourhood_code"].unique()))
     return {
         schema.LEVEL_SMALL_AREA: {
@@ -322,7 +318,7 @@ def _memberships(areas: gpd.GeoDataFrame, population: pd.Series, la_code: str) -
             schema.LEVEL_CITY: pd.Series(la_code, index=sa.index),
         },
         schema.LEVEL_NEIGHBOURHOOD: {
-            schema.LEVEL_HUB: nb_hub,
+            schema.LEVEL_HUB: hubs.neighbourhood_to_hub(hubs.hub_shares(areas, population)),
             schema.LEVEL_CITY: pd.Series(la_code, index=nb_codes),
         },
     }
@@ -550,8 +546,9 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     successors = _successors(sources, config) if config.edition == "2025" else None
     membership = hubs.assign_hubs(hub_lookup or config.hub_lookup, areas, successors, report)
     postcodes = services.place_postcodes(sources, config)
-    areas = hubs.fill_nearest(areas.merge(membership, on="code"),
-                              _hub_points(sources, config, postcodes, report))
+    sites = _hub_points(sources, config, postcodes, report)
+    areas = hubs.split_by_sites(hubs.fill_nearest(areas.merge(membership, on="code"), sites),
+                                sites)
 
     step(15, "Placing GP practices and pharmacies")
     service_points, per_area = services.services(sources, config, areas, postcodes, report)
@@ -578,6 +575,8 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
         raise JsnaInputError(f"population denominators: no population for small area "
                              f"{no_population[0]}")
     memberships = _memberships(areas, population, config.la_code)
+    shares = hubs.hub_shares(areas, population)
+    home = hubs.home_hubs(shares)
     step(45, "Aggregating to neighbourhoods, hubs and the city")
     values = _aggregate_values(base_rows, areas, population, memberships, config, by_id)
     check_published(values, context.published, config.place, by_id, report)
@@ -586,9 +585,7 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
         from . import trends
 
         step(48, "Earlier figures (2011 Census, IMD 2019) for what changed")
-        earlier = trends.earlier_values(sources, config,
-                                        memberships[schema.LEVEL_NEIGHBOURHOOD][schema.LEVEL_HUB],
-                                        report)
+        earlier = trends.earlier_values(sources, config, home, report)
         report.note(trends.NOT_COMPARABLE_NOTE)
     if england is not None:
         step(50, "England's figures from the national files")
@@ -606,18 +603,17 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
 
     step(60, "Dissolving neighbourhoods and hubs")
     nb = areas.dissolve(by="neighbourhood_code", as_index=False)
-    nb_hub = memberships[schema.LEVEL_NEIGHBOURHOOD]
     nb = nb[["neighbourhood_code", "geometry"]].rename(columns={"neighbourhood_code": "code"})
     nb = nb.merge(names, on="code")
-    nb["hub"] = nb["code"].map(nb_hub[schema.LEVEL_HUB]).fillna(schema.NOT_ASSIGNED)
-    basis = areas.drop_duplicates("neighbourhood_code").set_index("neighbourhood_code")["hub_basis"]
-    nb["hub_basis"] = nb["code"].map(basis)
+    nb["hub"] = nb["code"].map(home).fillna(schema.NOT_ASSIGNED)
+    nb["hub_basis"] = nb["code"].map(_neighbourhood_basis(areas, shares, home))
     nb["hub_approximate"] = hubs.approximate(nb["hub_basis"]).astype(int)
     nb = nb[["code", "name", "ons_name", "hub", "hub_basis", "hub_approximate", "geometry"]]
     nb = nb.sort_values("code").join(_wide(values, schema.LEVEL_NEIGHBOURHOOD), on="code")
 
-    hub_layer = _hub_layer(areas, nb, sources, config)
+    hub_layer = _hub_layer(areas, nb, shares, sources, config)
     hub_layer = hub_layer.join(_wide(values, schema.LEVEL_HUB), on="code")
+    hub_layer = _with_published(hub_layer, config, by_id)
     city_outline = union_of(areas.geometry)
     city = gpd.GeoDataFrame({"code": [config.la_code], "name": [config.place]},
                             geometry=[city_outline], crs=schema.PACK_CRS)
@@ -643,6 +639,7 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
         if postcodes is not None:
             history.append((postcodes.rename_axis("postcode").reset_index(), schema.POSTCODES))
         return [(values, schema.VALUES), *history, (lookup, schema.HUB_LOOKUP),
+                (shares, schema.HUB_SHARES),
                 (_pack_info(config, sources, hub_lookup or config.hub_lookup, grids, report),
                  schema.PACK_INFO)]
     layers = [(small, schema.SMALL_AREAS), (nb, schema.NEIGHBOURHOODS), (hub_layer, schema.HUBS),
@@ -694,25 +691,65 @@ def check_published(values: pd.DataFrame, published: list, place: str, by_id: di
                         f"{file_name} publishes {figure:,.2f}{unit} for {place}")
 
 
-def _hub_layer(areas: gpd.GeoDataFrame, nb: gpd.GeoDataFrame, sources: Path,
-               config: PlaceConfig) -> gpd.GeoDataFrame:
+def _neighbourhood_basis(areas: gpd.GeoDataFrame, shares: pd.DataFrame,
+                         home: pd.Series) -> pd.Series:
+    """Why each neighbourhood is in its hub: its small areas' basis there, or, for one split
+    between hubs, each hub's share of its residents."""
+    in_home = areas[areas["hub"].to_numpy() == areas["neighbourhood_code"].map(home).to_numpy()]
+    basis = in_home.drop_duplicates("neighbourhood_code").set_index("neighbourhood_code")[
+        "hub_basis"]
+    split = shares[shares["share"] < 1].sort_values(["neighbourhood_code", "share"],
+                                                     ascending=[True, False])
+    for code, part in split.groupby("neighbourhood_code"):
+        basis[code] = "approximate: split between hubs by small area (" + ", ".join(
+            f"{hub} {share:.0%} of residents" for hub, share in zip(part["hub"], part["share"])
+        ) + ")"
+    return basis
+
+
+MEMBERSHIP_REASONS = (
+    (hubs.NEAREST_BASIS, "in neighbourhoods no profile names, nearest this hub's site"),
+    (hubs.SPLIT_BASIS, "in neighbourhoods another hub's profile names only in part, nearer "
+                       "this hub's site"),
+    ("approximate", "in neighbourhoods the profile names only in part or by a local name, "
+                    "nearer this hub's site than any other"),
+)
+
+
+def _membership_note(members: pd.DataFrame) -> str:
+    """How a hub's small areas were decided, counted by reason ("3 of 15 small areas
+    approximate (...)"), from their lookup basis."""
+    basis = members["hub_basis"].str.lower()
+    left = pd.Series(True, index=members.index)
+    parts = []
+    for prefix, reason in MEMBERSHIP_REASONS:
+        hit = left & basis.str.startswith(prefix.lower())
+        if hit.any():
+            parts.append(f"{int(hit.sum())} {reason}")
+        left &= ~hit
+    if not parts:
+        return f"all {len(members)} small areas as the lookup gives them"
+    return (f"{int((~left).sum())} of {len(members)} small areas approximate ("
+            + "; ".join(parts) + ")")
+
+
+def _hub_layer(areas: gpd.GeoDataFrame, nb: gpd.GeoDataFrame, shares: pd.DataFrame,
+               sources: Path, config: PlaceConfig) -> gpd.GeoDataFrame:
     assigned = areas[areas["hub"] != schema.NOT_ASSIGNED]
     layer = assigned.dissolve(by="hub", as_index=False)[["hub", "geometry"]]
     layer = layer.rename(columns={"hub": "name"})
     layer["code"] = layer["name"]
+    names = nb.set_index("code")["name"]
     members, approximate, notes = [], [], []
     for hub in layer["name"]:
-        part = nb[nb["hub"] == hub].sort_values("name")
+        inside = shares[shares["hub"] == hub].assign(
+            name=lambda f: f["neighbourhood_code"].map(names)).sort_values("name")
+        part = nb[nb["code"].isin(inside["neighbourhood_code"])].sort_values("name")
         loose = part[part["hub_approximate"] == 1]
-        members.append("; ".join(part["name"]))
+        members.append("; ".join(name if share >= 1 else f"{name} ({share:.0%})"
+                                 for name, share in zip(inside["name"], inside["share"])))
         approximate.append("; ".join(loose["name"]))
-        nearest = loose["hub_basis"].str.startswith(hubs.NEAREST_BASIS)
-        reasons = [(hubs.NEAREST_BASIS.removeprefix("approximate: "), loose[nearest]),
-                   ("named in the JSNA, matched to the nearest neighbourhood", loose[~nearest])]
-        why = "; ".join(f"{reason}: {', '.join(group['name'])}" for reason, group in reasons
-                        if len(group))
-        notes.append(f"{len(loose)} of {len(part)} neighbourhoods approximate ({why})"
-                     if len(loose) else "all neighbourhoods as named in the JSNA profile")
+        notes.append(_membership_note(areas[areas["hub"] == hub]))
     layer["neighbourhoods"] = members
     layer["approximate_members"] = approximate
     layer["membership_note"] = notes
@@ -720,6 +757,26 @@ def _hub_layer(areas: gpd.GeoDataFrame, nb: gpd.GeoDataFrame, sources: Path,
     layer = layer.merge(details, on="name", how="left")
     return layer[["code", "name", "quadrant", "address", "postcode", "neighbourhoods",
                   "approximate_members", "membership_note", "geometry"]].sort_values("name")
+
+
+def _with_published(layer: gpd.GeoDataFrame, config: PlaceConfig,
+                    by_id: dict) -> gpd.GeoDataFrame:
+    """Each hub's published population (the place configuration's JSNA facts) beside the
+    pack's own, in its columns and its membership note."""
+    layer = layer.copy()
+    published = [config.published_hubs.get(name, {}) for name in layer["name"]]
+    layer["published_population"] = [fact.get("population") for fact in published]
+    layer["published_population_period"] = [fact.get("period", "") for fact in published]
+    layer["published_population_source"] = [fact.get("source", "") for fact in published]
+    if "population" not in layer or "population" not in by_id:
+        return layer
+    period = by_id["population"].period
+    layer["membership_note"] = [
+        note + (f"; {own:,.0f} residents ({period}) against {fact['population']:,} published "
+                f"for {fact.get('period', '')} ({fact.get('source', '')})"
+                if fact.get("population") and own == own else "")
+        for note, own, fact in zip(layer["membership_note"], layer["population"], published)]
+    return layer
 
 
 def _pack_info(config: PlaceConfig, sources: Path, lookup: Path, grids: list[str],

@@ -64,6 +64,9 @@ class PlaceConfig:
     recipe_folders: tuple[Path, ...] = ()  # the place's own recipes, beside the built-in ones
     edition: str = EDITION_OF_OLDER_PACKS
     path: Path = DEFAULT_PLACE_CONFIG
+    # Hub facts a JSNA publishes, to set the pack's own beside: hub -> {"population",
+    # "period", "source"}.
+    published_hubs: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PLACE_CONFIG, edition: str = DEFAULT_EDITION
@@ -83,7 +86,8 @@ class PlaceConfig:
                                      f"edition (it has: {', '.join(editions)})")
             files = {**raw["files"], **editions[edition]["files"]}
             return cls(raw["place"], raw["la_code"], raw["la_name"], files, lookup,
-                       raw["aqma"], recipes, edition, Path(path))
+                       raw["aqma"], recipes, edition, Path(path),
+                       dict(raw.get("published_hubs", {})))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise JsnaInputError(f"{path}: not a readable place configuration ({exc})") from exc
 

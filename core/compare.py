@@ -109,7 +109,9 @@ def _read(location: PackLocation) -> tuple:
         earlier = pack.frame(
             f"SELECT area_code, indicator_id, period, value, numerator, denominator "
             f"FROM {s.TRENDS}") if pack.has_table(s.TRENDS) else None
-    return catalogue, values, areas, info, earlier
+        shares = pack.frame(f"SELECT neighbourhood_code, hub, share FROM {s.HUB_SHARES}") \
+            if pack.has_table(s.HUB_SHARES) else None
+    return catalogue, values, areas, info, earlier, shares
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,11 @@ class ComparePack:
     def __init__(self, path: str | Path | PackLocation):
         self.location = parse_location(path)
         self.path = self.location.path  # None for a pack on a server
-        catalogue, values, areas, info, earlier = _read(self.location)
+        catalogue, values, areas, info, earlier, shares = _read(self.location)
         self._earlier = earlier
+        # (hub, neighbourhood code) -> share of its residents inside, for split neighbourhoods
+        self._shares = {} if shares is None else {
+            (hub, code): float(share) for code, hub, share in shares.itertuples(index=False)}
         self.place = info.get("place") or (self.path.stem if self.path else self.location.schema)
         self.city_code = info.get("la_code") or ""
         areas = areas.sort_values("name", key=lambda c: c.str.lower())
@@ -137,7 +142,8 @@ class ComparePack:
             code: Area(code, name or code, s.LEVEL_NEIGHBOURHOOD, hub)
             for code, name, hub in areas.itertuples(index=False)}
         self.hubs = sorted({a.hub for a in self.neighbourhoods.values()
-                            if a.hub and a.hub != s.NOT_ASSIGNED})
+                            if a.hub and a.hub != s.NOT_ASSIGNED}
+                           | {hub for hub, _ in self._shares if hub != s.NOT_ASSIGNED})
         self._areas = dict(self.neighbourhoods)
         for hub in self.hubs:
             self._areas[hub] = Area(hub, hub, s.LEVEL_HUB)
@@ -297,7 +303,19 @@ class ComparePack:
         if hub is not WHOLE_CITY and hub not in self.hubs:
             raise JsnaInputError(f"No hub called '{hub}' in the {self.place} pack "
                                  f"(hubs: {', '.join(self.hubs)})")
-        return [a for a in self.neighbourhoods.values() if hub is WHOLE_CITY or a.hub == hub]
+        return [a for a in self.neighbourhoods.values()
+                if hub is WHOLE_CITY or a.hub == hub or (hub, a.code) in self._shares]
+
+    def hub_share(self, hub: str, code: str) -> float:
+        """The share (0-1) of a neighbourhood's residents inside a hub: 1 when it is wholly
+        the hub's, less for one split between hubs (its small areas are in several)."""
+        area = self.neighbourhoods[code]
+        return self._shares.get((hub, code), 1.0 if area.hub == hub else 0.0)
+
+    def hub_member_label(self, hub: str | None, area: Area) -> str:
+        """A neighbourhood's name, with its share inside the hub when it is split."""
+        share = self.hub_share(hub, area.code) if hub and hub is not WHOLE_CITY else 1.0
+        return area.name if share >= 0.995 else f"{area.name} ({share:.0%} in {hub})"
 
     def comparator_name(self, comparator: str, hub: str | None) -> str:
         if comparator == CITY:

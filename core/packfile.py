@@ -69,6 +69,8 @@ def place_and_hubs(path) -> tuple[str, list[str]]:
     location = parse_location(path)
     with open_reader(location) as pack:
         info = dict(pack.rows(f"SELECT key, value FROM {schema.PACK_INFO}"))
-        hubs = [r[0] for r in pack.rows(f"SELECT DISTINCT hub FROM {schema.NEIGHBOURHOODS}")]
+        hubs = {r[0] for r in pack.rows(f"SELECT DISTINCT hub FROM {schema.NEIGHBOURHOODS}")}
+        if pack.has_table(schema.HUB_SHARES):  # a hub may hold only parts of neighbourhoods
+            hubs |= {r[0] for r in pack.rows(f"SELECT DISTINCT hub FROM {schema.HUB_SHARES}")}
     place = info.get("place") or (location.path.stem if location.path else location.schema)
     return place, sorted(h for h in hubs if h and h != schema.NOT_ASSIGNED)

@@ -19,6 +19,9 @@ SCHOOLS = "schools"  # GIAS establishments
 CATALOGUE = "indicator_catalogue"
 VALUES = "indicator_values"
 HUB_LOOKUP = "hub_lookup"
+# Each neighbourhood's share of residents in each hub it lies in (neighbourhood_code, hub,
+# share 0-1, small_areas): hub membership is held per small area, so a neighbourhood can be split.
+HUB_SHARES = "hub_shares"
 # Earlier periods' values of the pack's indicators (a 2025 pack's 2011/2019 figures), for trends.
 TRENDS = "indicator_trends"
 # A 2025 pack's ONS LSOA/MSOA 2011 -> 2021 lookup (old_code, new_code, change_code: U S M X, C

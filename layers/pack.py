@@ -49,11 +49,13 @@ LAYER_DESCRIPTIONS = {
     schema.SMALL_AREAS: "Small areas: lower layer super output areas (LSOA {year})",
 }
 APPROXIMATE_MEANING = (
-    "An approximate member is a neighbourhood whose Family Hub area is not given by an official "
-    "lookup of neighbourhood codes. Either the JSNA names it by a local name, matched here to "
-    "the nearest neighbourhood, or the JSNA does not name it and the pack puts it in the "
-    "nearest Family Hub (straight line from the neighbourhood to the hub's postcode). Build the "
-    "pack with the council's own lookup (jsna build-pack --hub-lookup) to replace them.")
+    "Hub membership is held per small area (LSOA). An approximate member is a small area whose "
+    "Family Hub is not given by an official lookup: the JSNA names its neighbourhood only in "
+    "part or by a local name, and it is nearer that hub's site than any other; or no profile "
+    "names it, and it goes to the nearest hub site (straight line to the hub's postcode). A "
+    "neighbourhood split between hubs counts in each with the share of its residents inside. "
+    "Build the pack with the council's own lookup (jsna build-pack --hub-lookup) to replace "
+    "them.")
 # Top of the layer tree first: outlines and points above the choropleth they describe.
 LOAD_ORDER = (schema.HUBS, schema.SERVICES, schema.SCHOOLS, schema.MONITORING_SITES,
               schema.NEIGHBOURHOODS, schema.CITY, schema.AQMA, schema.SMALL_AREAS)
@@ -204,18 +206,18 @@ def _stderr_silenced():
 
 def membership_summary(layer: QgsVectorLayer) -> tuple[str, str]:
     """(one short line, the full explanation) of how hub membership was decided, from the
-    hubs layer's notes ("5 of 6 neighbourhoods approximate (...)")."""
+    hubs layer's notes ("3 of 15 small areas approximate (...)")."""
     notes, approximate, total = [], 0, 0
     for feature in layer.getFeatures():
         note = str(feature["membership_note"] or "")
         notes.append(f"{feature['name']}: {note}")
-        found = re.match(r"(\d+) of \d+ neighbourhoods? approximate", note)
+        found = re.match(r"(?:(\d+) of |all )(\d+) (?:small areas|neighbourhoods?)", note)
         if found:
-            approximate += int(found.group(1))
-        total += len([n for n in str(feature["neighbourhoods"] or "").split(";") if n.strip()])
+            approximate += int(found.group(1) or 0)
+            total += int(found.group(2))
     if not approximate:
         return "hub membership as published", "\n".join(notes)
-    short = f"{approximate} of {total} neighbourhoods are approximate hub members"
+    short = f"{approximate} of {total} small areas are approximate hub members"
     return short, "\n\n".join([APPROXIMATE_MEANING, "\n".join(notes)])
 
 

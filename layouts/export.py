@@ -179,7 +179,11 @@ def _put_in_place(temps: list[Path], targets: list[Path]) -> None:
             if target.exists():
                 os.chmod(tmp, target.stat().st_mode & 0o777)
                 aside = temporary_beside(target, ".old")
-                os.replace(target, aside)
+                try:
+                    os.replace(target, aside)
+                except OSError:
+                    aside.unlink(missing_ok=True)  # the placeholder made for it
+                    raise
                 kept.append((aside, target))
             os.replace(tmp, target)
             placed.append(target)

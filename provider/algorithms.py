@@ -11,6 +11,8 @@ from pathlib import Path
 
 from qgis.core import (
     Qgis,
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
     QgsFeature,
     QgsFeatureSink,
     QgsField,
@@ -21,6 +23,8 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
@@ -276,6 +280,66 @@ class BuildNationalPack(JsnaAlgorithm):
             boundaries=Path(boundaries) if boundaries else None,
             code_column=self.parameterAsString(parameters, "CODE_FIELD", context) or None,
             edition=self.parameterAsEnumString(parameters, "EDITION", context))
+        return self.finish(report, feedback, out)
+
+
+class HubAreasFromSites(JsnaAlgorithm):
+    group_ = "Data packs"
+    name_, display = "hubareasfromsites", "Hub areas from hub sites"
+    help_text = ("Writes a hub lookup (CSV area_code,hub,basis, one row per small area) for a "
+                 "pack of any authority from its hub sites (a point layer, any CRS): each "
+                 "small area goes to the nearest site in a straight line. Optionally, a field "
+                 "of each site holds the neighbourhoods its profile names (names or codes, "
+                 "separated by ';'): their small areas go to the nearest of the hubs naming "
+                 "them, the rest to the nearest hub naming none. Rebuild the pack with the "
+                 "lookup (Build a data pack, Hub lookup) to use it; the basis column says how "
+                 "each small area was placed.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.pack_parameter()
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "SITES", "Hub sites", [QgsProcessing.SourceType.TypeVectorPoint]))
+        self.addParameter(QgsProcessingParameterField(
+            "NAME_FIELD", "Hub name field", parentLayerParameterName="SITES"))
+        self.addParameter(QgsProcessingParameterField(
+            "NEIGHBOURHOODS_FIELD", "Field of the neighbourhoods each hub's profile names "
+            "(optional)", parentLayerParameterName="SITES", optional=True))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", "Hub lookup", "CSV (*.csv)"))
+
+    def execute(self, parameters, context, feedback) -> dict:
+        import pandas as pd
+
+        from ..builder.hubs import lookup_from_pack
+        from ..builder.sources import BuildReport
+
+        source = self.parameterAsSource(parameters, "SITES", context)
+        if source is None:
+            raise JsnaInputError("Choose a layer of hub sites")
+        name_field = self.parameterAsString(parameters, "NAME_FIELD", context)
+        named_field = self.parameterAsString(parameters, "NEIGHBOURHOODS_FIELD", context)
+        to_grid = QgsCoordinateTransform(source.sourceCrs(),
+                                         QgsCoordinateReferenceSystem("EPSG:27700"),
+                                         context.transformContext())
+        rows = []
+        for feature in source.getFeatures():
+            if feature.geometry().isEmpty():
+                feedback.pushWarning(f"{feature[name_field]}: no location; left out")
+                continue
+            point = to_grid.transform(feature.geometry().centroid().asPoint())
+            rows.append({"name": str(feature[name_field]).strip(), "x": point.x(),
+                         "y": point.y(),
+                         "neighbourhoods": str(feature[named_field] or "") if named_field
+                         else ""})
+        self.step(feedback, 30, f"Placing small areas with {len(rows)} hub sites")
+        out = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        report = BuildReport()
+        lookup = lookup_from_pack(Path(self.parameterAsFile(parameters, "PACK", context)),
+                                  pd.DataFrame(rows, columns=["name", "x", "y",
+                                                              "neighbourhoods"]),
+                                  Path(out), report)
+        feedback.pushInfo(f"{len(lookup)} small areas placed: " + ", ".join(
+            f"{hub} {n}" for hub, n in lookup["hub"].value_counts().sort_index().items()))
         return self.finish(report, feedback, out)
 
 
@@ -634,5 +698,5 @@ class Publish(JsnaAlgorithm):
         return {"OUTPUT": str(report.location), "TABLES": report.tables, "STYLES": report.styles}
 
 
-ALGORITHMS = (BuildPack, BuildNationalPack, AddIndicator, Publish, StyleLayer,
+ALGORITHMS = (BuildPack, BuildNationalPack, HubAreasFromSites, AddIndicator, Publish, StyleLayer,
               CompareNeighbourhoods, ReportMap, HubProfile, EveryProfile, Atlas)

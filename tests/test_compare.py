@@ -18,8 +18,8 @@ from jsna_profiles.core.compare_export import to_tsv, write_csv, write_xlsx
 from jsna_profiles.core.errors import JsnaInputError
 from jsna_profiles.core.formatting import DASH, format_value
 
-HARMONY = {  # config/coventry_hub_lookup_2020.csv, from Coventry's Harmony Family Hub profile
-    "E02001988", "E02001981", "E02001973", "E02001985", "E02001978", "E02001984"}
+HARMONY = {  # the neighbourhoods Coventry's Harmony Family Hub profile names outright (the
+    "E02001988", "E02001981", "E02001973"}  # others' small areas are nearer Aspire's site)
 HILLFIELDS = "E02001981"
 NAULS_MILL = "Naul's Mill & Bishopsgate Green"
 

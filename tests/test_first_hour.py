@@ -69,7 +69,7 @@ def test_short_layer_names_and_what_they_are_in_metadata(pack):
     assert all(len(name) <= 22 for name in names.values()), names
     nb = pack.layer(schema.NEIGHBOURHOODS).metadata()
     assert "MSOA 2011" in nb.title() and APPROXIMATE_MEANING in nb.abstract()
-    assert "Harmony: 3 of 6 neighbourhoods approximate" in nb.abstract()
+    assert "Harmony: all 15 small areas as the lookup gives them" in nb.abstract()
     title = apply_theme(pack, "fuel_poverty")
     layer = pack.layer(schema.SMALL_AREAS)
     assert layer.name() == "Fuel poverty 2020"
@@ -85,7 +85,7 @@ def test_open_message_is_one_line_with_details(plugin, qgis_iface, coventry_pack
     bar = qgis_iface.messageBar()
     shown = [item for item in bar.items() if "Opened Coventry" in item.text()]
     assert len(shown) == 1
-    assert shown[0].text() == "Opened Coventry: 35 of 42 neighbourhoods are approximate hub members"
+    assert shown[0].text() == "Opened Coventry: 162 of 195 small areas are approximate hub members"
     assert shown[0].duration() == 0  # stays until closed
     from qgis.PyQt.QtWidgets import QPushButton
 

@@ -52,7 +52,7 @@ def test_open_pack_and_map_themes(plugin, qgis_iface, coventry_pack):
     pack = plugin.open_pack(str(coventry_pack))
     assert pack is not None and len(QgsProject.instance().mapLayers()) == 7  # services too
     info = [item.text() for item in qgis_iface.messageBar().items()]
-    assert "Opened Coventry: 35 of 42 neighbourhoods are approximate hub members" in info
+    assert "Opened Coventry: 162 of 195 small areas are approximate hub members" in info
     assert plugin.apply_theme("fuel_poverty").startswith("Households in fuel poverty")
     assert pack.layer("small_areas").renderer().classAttribute() == "fuel_poverty"
     assert pack.layer("small_areas").name() == "Fuel poverty 2020"

@@ -4,6 +4,7 @@ qgis_process on the command line."""
 import csv
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from qgis.core import (
@@ -21,7 +22,8 @@ from qgis.core import (
 from conftest import comparison_rows_in_pack
 from jsna_profiles.core.compare import ComparePack
 
-ALGORITHMS = {"jsna:buildpack", "jsna:buildnational", "jsna:addindicator", "jsna:stylelayer",
+ALGORITHMS = {"jsna:buildpack", "jsna:buildnational", "jsna:hubareasfromsites",
+              "jsna:addindicator", "jsna:stylelayer",
               "jsna:compare", "jsna:reportmap", "jsna:hubprofile", "jsna:everyprofile",
               "jsna:atlas", "jsna:publish"}
 
@@ -94,6 +96,45 @@ def test_hubs_side_by_side(processing, coventry_pack):
     assert sorted(ranks) == list(range(1, 9))
 
 
+def test_hub_areas_from_hub_sites(processing, coventry_pack, tmp_path):
+    """Hub sites as a point layer in WGS 84 (the real hubs' postcodes, from the pack), one
+    naming its neighbourhoods: a lookup of every small area, usable to rebuild the pack."""
+    import sqlite3
+    from contextlib import closing
+
+    from qgis.core import (
+        QgsCoordinateReferenceSystem,
+        QgsCoordinateTransform,
+        QgsFeature,
+        QgsGeometry,
+        QgsPointXY,
+        QgsVectorLayer,
+    )
+
+    with closing(sqlite3.connect(coventry_pack)) as db:
+        places = {p: (x, y) for p, x, y in db.execute("SELECT postcode, x, y FROM postcodes")}
+        hubs = db.execute("SELECT name, postcode FROM hubs").fetchall()
+    layer = QgsVectorLayer("Point?crs=EPSG:4326&field=hub:string&field=names:string", "sites",
+                           "memory")
+    to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:27700"),
+                                      layer.crs(), QgsProject.instance())
+    features = []
+    for name, postcode in hubs:
+        feature = QgsFeature(layer.fields())
+        feature.setAttributes([name, "Hillfields; Central Coventry" if name == "Harmony" else ""])
+        feature.setGeometry(QgsGeometry.fromPointXY(to_wgs84.transform(
+            QgsPointXY(*places[postcode.replace(" ", "")]))))
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    out = tmp_path / "lookup.csv"
+    result = processing.run("jsna:hubareasfromsites", {
+        "PACK": str(coventry_pack), "SITES": layer, "NAME_FIELD": "hub",
+        "NEIGHBOURHOODS_FIELD": "names", "OUTPUT": str(out)})
+    rows = list(csv.DictReader(Path(result["OUTPUT"]).read_text(encoding="utf-8").splitlines()))
+    assert len(rows) == 195 and {r["hub"] for r in rows} == {name for name, _ in hubs}
+    assert sum(r["hub"] == "Harmony" for r in rows) == 10  # Hillfields' 6, City Centre's 4
+
+
 def test_bad_input_fails_cleanly(processing, coventry_pack):
     with pytest.raises(QgsProcessingException, match="No hub called 'Atlantis'"):
         processing.run("jsna:compare", {"PACK": str(coventry_pack), "HUB": "Atlantis",
@@ -111,15 +152,15 @@ def test_profile_and_atlas(processing, coventry_pack, tmp_path):
     result = processing.run("jsna:atlas", {"PACK": str(coventry_pack), "HUB": "Harmony",
                                            "THEME": "fuel_poverty", "PER_NEIGHBOURHOOD": True,
                                            "FOLDER": str(folder)})
-    assert result["FILES"] == 6 and "Hillfields.pdf" in os.listdir(folder)
+    assert result["FILES"] == 3 and "Hillfields.pdf" in os.listdir(folder)
     assert len(QgsProject.instance().mapLayers()) == 0  # the user's project is untouched
     again = {"PACK": str(coventry_pack), "HUB": "Harmony", "THEME": "deprivation",
              "PER_NEIGHBOURHOOD": True, "FOLDER": str(folder)}
     before = (folder / "Hillfields.pdf").read_bytes()
-    with pytest.raises(QgsProcessingException, match="6 of the 6 files are already in"):
+    with pytest.raises(QgsProcessingException, match="3 of the 3 files are already in"):
         processing.run("jsna:atlas", again)
     assert (folder / "Hillfields.pdf").read_bytes() == before
-    assert processing.run("jsna:atlas", {**again, "OVERWRITE": True})["FILES"] == 6
+    assert processing.run("jsna:atlas", {**again, "OVERWRITE": True})["FILES"] == 3
     assert (folder / "Hillfields.pdf").read_bytes() != before
 
 

@@ -87,7 +87,7 @@ def test_dock_draws_every_chart_and_saves_it(coventry_pack, qgis_app, tmp_path):
     svg = panel.spine.export_svg(tmp_path / "hubs.svg").read_text()
     assert "Park Edge" in svg
     panel.set_hub("Harmony")
-    assert len(panel.spine.rows) == 6  # Harmony's neighbourhoods
+    assert len(panel.spine.rows) == 3  # Harmony's neighbourhoods
     panel.close()
 
 

@@ -107,13 +107,13 @@ def test_plugin_in_a_real_qgis_window(coventry_pack, plugin_zip, tmp_path):
             "monitoring_sites"} <= set(result["layers"])
     assert result["renderers"]["small_areas"] == "categorizedSymbol"  # deprivation deciles
     assert result["renderers"]["neighbourhoods"] == "graduatedSymbol"  # restyled by the panel
-    assert result["dock_visible"] and result["table_columns"] == 2 + 6 + 4
+    assert result["dock_visible"] and result["table_columns"] == 2 + 3 + 4
     assert "jsna:compare" in result["provider"] and "jsna:hubprofile" in result["provider"]
     assert "jsna_compare" in result["toolbar_actions"]
     # QGIS's own warning bar stays away (no transform needing a grid Debian lacks), and the
     # plugin's one line is there, not hidden behind "1 more"
     assert not [text for text in result["message_bar"] if "preferred transform" in text]
-    assert "Opened Coventry: 35 of 42 neighbourhoods are approximate hub members" in \
+    assert "Opened Coventry: 162 of 195 small areas are approximate hub members" in \
         result["message_bar"]
     from qgis.PyQt.QtGui import QImage
 

@@ -25,9 +25,10 @@ def test_group_order_crs_and_default_styles(pack, project):
     assert pack.layer("monitoring_sites").renderer().type() == "RuleRenderer"
     assert pack.layer("hubs").labelsEnabled() and pack.layer("neighbourhoods").labelsEnabled()
     abstract = pack.layer("hubs").metadata().abstract()
-    assert ("Harmony: 3 of 6 neighbourhoods approximate (named in the JSNA, matched to the "
-            "nearest neighbourhood: Barras Heath") in abstract
-    assert "Aspire: 5 of 5 neighbourhoods approximate (nearest Family Hub: " in abstract
+    assert "Harmony: all 15 small areas as the lookup gives them; 33,231 residents" in abstract
+    assert ("Aspire: 36 of 36 small areas approximate (21 in neighbourhoods no profile names, "
+            "nearest this hub's site; 15 in neighbourhoods another hub's profile names only in "
+            "part, nearer this hub's site)") in abstract
     assert any("Crown copyright" in r for r in pack.layer("small_areas").metadata().rights())
 
 

@@ -128,7 +128,8 @@ class CompareTableModel(QAbstractTableModel):
             return FIXED_COLUMNS[section] if role == Qt.ItemDataRole.DisplayRole else None
         area = self.table.areas[section - len(FIXED_COLUMNS)]
         if role == Qt.ItemDataRole.DisplayRole:
-            return area.name
+            return self.table.pack.hub_member_label(self.table.hub, area) \
+                if area.level == "neighbourhood" else area.name
         if role == Qt.ItemDataRole.ToolTipRole:
             where = f" ({area.hub})" if area.hub else ""
             return f"{area.name}{where}: {area.level.replace('_', ' ')} {area.code}"

@@ -249,7 +249,8 @@ class ComparePanel(QgsDockWidget):
         self.neighbourhood_list.setEnabled(self.hub != cmp.ALL_HUBS)
         members = [] if self.hub == cmp.ALL_HUBS else self.compare.hub_neighbourhoods(self.hub)
         for area in members:
-            item = QListWidgetItem(area.name, self.neighbourhood_list)
+            item = QListWidgetItem(self.compare.hub_member_label(self.hub, area),
+                                   self.neighbourhood_list)
             item.setData(CODE_ROLE, area.code)
             item.setToolTip(f"{area.code} ({area.hub})")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
