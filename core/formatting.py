@@ -23,7 +23,10 @@ def format_value(indicator, value: float | None) -> str:
     places = precision(indicator)
     unit = "%" if indicator.unit in ("%", "% of population") else f" {indicator.unit}" \
         if indicator.unit in ("km", "years") else ""
-    return f"{value:,.{places}f}{unit}"
+    text = f"{value:,.{places}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]  # a tiny negative shown as zero is zero, not "-0.00"
+    return f"{text}{unit}"
 
 
 def excel_format(indicator) -> str:

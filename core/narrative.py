@@ -37,6 +37,7 @@ TEMPLATE_FIELDS = {
     "compare_tested": _COMMON | {"value", "judgement", "comparator", "comparator_value"},
     "compare_untested": _COMMON | {"value", "comparator", "comparator_value"},
     "compare_alone": _COMMON | {"value"},
+    "compare_count": _COMMON | {"value", "comparator", "comparator_value"},
     "ratio": _COMMON | {"ratio", "comparator"},
     "rank_among_hubs": _COMMON | {"position", "hub_count"},
     "extremes": _COMMON | {"group", "low_area", "low_value", "high_area", "high_value"},
@@ -57,6 +58,9 @@ TEMPLATE_FIELDS = {
     "summary_none": {"area", "comparator"},
     "what_else_missing": {"topic", "hub", "file"},
 }
+# Templates added since councils began rewording the file: taken from the built-in file when
+# a council's own lacks them.
+LATER_TEMPLATES = ("compare_count",)
 WORD_KEYS = ("better", "worse", "higher", "lower", "similar", "grew", "fell", "rose",
              "dropped", "unchanged", "highest", "lowest", "is", "are")
 RATIO_TYPES = ("proportion", "rate", "density")  # a ratio of scores or ranks means nothing
@@ -134,9 +138,15 @@ class Templates:
             self.per_chapter = int(data.get("summary_per_chapter", 3))
             self.headlines = {k: list(v) for k, v in data.get("headlines", {}).items()}
             self.growth = list(data.get("growth", []))
+            # below this many percentage points, a significant difference is called similar
+            self.minimum_points = float(data.get("minimum_difference_points", 0.0))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise JsnaInputError(f"{origin}: not a sentence templates file ({exc!r} is wrong "
                                  "or missing)") from None
+        later = [key for key in LATER_TEMPLATES if key not in self.sentences]
+        if later:
+            built_in = _read_json(TEMPLATES_FILE)["sentences"]
+            self.sentences.update({key: str(built_in[key]) for key in later})
         for key, allowed in TEMPLATE_FIELDS.items():
             if key not in self.sentences:
                 raise JsnaInputError(f"{origin}: the template '{key}' is missing")
@@ -280,6 +290,9 @@ class _Writer:
         for ind in self.compare.trend_indicators():
             if ind.indicator_id in ids:
                 out += self.trend_sentence(chapter, topic, ind)
+        if not out:  # figures published only for neighbourhoods (life expectancy): their range
+            ranges = (self.extremes(chapter, topic, ind) for ind in indicators if not ind.chart)
+            out += [x for x in ranges if x][:self.t.per_topic]
         if not out:
             out.append(Sentence(self.t.write("no_data", area=self.area.name, topic=topic.lower(),
                                              place=self.place), "no_data", chapter, topic))
@@ -329,15 +342,29 @@ class _Writer:
                                  value=own.text)
         other = Figure(format_value(ind, cell.comparator_value), cell.comparator_value, "value",
                        self.comparator_code(ind), ind.indicator_id)
-        if cell.significance in (*SIGNIFICANT, st.SIMILAR):
+        if ind.value_type == "count":  # a total, never an average, and not compared by size
+            return self.sentence("compare_count", chapter, topic, ind, [own, other], cell.period,
+                                 value=own.text, comparator=comparator,
+                                 comparator_value=other.text)
+        significance = self.meaningful(ind, cell)
+        if significance in (*SIGNIFICANT, st.SIMILAR):
             size = relative_difference(cell.value, cell.comparator_value) \
-                if cell.significance in SIGNIFICANT else 0.0
+                if significance in SIGNIFICANT else 0.0
             return self.sentence("compare_tested", chapter, topic, ind, [own, other],
-                                 cell.period, cell.significance, size, value=own.text,
-                                 judgement=self.t.words[cell.significance],
+                                 cell.period, significance, size, value=own.text,
+                                 judgement=self.t.words[significance],
                                  comparator=comparator, comparator_value=other.text)
         return self.sentence("compare_untested", chapter, topic, ind, [own, other], cell.period,
                              value=own.text, comparator=comparator, comparator_value=other.text)
+
+    def meaningful(self, ind: IndicatorInfo, cell: Cell) -> str:
+        """The cell's significance, or "similar" where a percentage differs significantly but
+        by less than the templates' minimum meaningful difference (large denominators make
+        tenths of a point significant)."""
+        if cell.significance in SIGNIFICANT and ind.unit in ("%", "% of population") and \
+                abs(cell.value - cell.comparator_value) < self.t.minimum_points:
+            return st.SIMILAR
+        return cell.significance
 
     def comparator_code(self, ind: IndicatorInfo) -> str:
         if self.against == CITY:
@@ -400,23 +427,28 @@ class _Writer:
         cells = [c for c in (self.cell(a, ind) for a in self.members) if c.has_value]
         if len(cells) < 2:
             return None
+        shown = [format_value(ind, c.value) for c in cells]
         low = min(cells, key=lambda c: c.value)
         high = max(cells, key=lambda c: c.value)
-        if low.value == high.value:
-            return None
         figures = [self.value_figure(ind, low.area, low.value),
                    self.value_figure(ind, high.area, high.value)]
+        if shown.count(figures[0].text) > 1 or shown.count(figures[1].text) > 1:
+            return None  # tied (or one value for all, as printed): no lowest or highest
         return self.sentence("extremes", chapter, topic, ind, figures, low.period,
                              group=self.group, low_area=low.area.name, low_value=figures[0].text,
                              high_area=high.area.name, high_value=figures[1].text)
 
     def worst_quarter(self, chapter: str, topic: str, ind: IndicatorInfo) -> Sentence | None:
         """How many of the hub's neighbourhoods rank among the city's worst quarter."""
-        if self.hub is None or ind.polarity == s.POLARITY_NONE:
+        if self.hub is None or ind.polarity == s.POLARITY_NONE or ind.value_type == "count":
             return None
         cells = [c for c in (self.cell(a, ind) for a in self.members)
                  if c.has_value and c.rank is not None]
-        worst = [c for c in cells if c.rank <= c.rank_of * WORST_SHARE]
+        boundary = self.worst_quarter_boundary(ind)
+        if boundary is None:
+            return None
+        sign = 1 if ind.polarity == s.POLARITY_LOW_GOOD else -1
+        worst = [c for c in cells if sign * (c.value - boundary) > 0]
         if not worst:
             return None
         share = f"{WORST_SHARE:.0%}"
@@ -426,6 +458,17 @@ class _Writer:
         return self.sentence("worst_quarter", chapter, topic, ind, figures,
                              count=str(len(worst)), total=str(len(cells)), share=share,
                              are=self.t.words["is" if len(worst) == 1 else "are"])
+
+    def worst_quarter_boundary(self, ind: IndicatorInfo) -> float | None:
+        """The best value outside the city's worst quarter of neighbourhoods: only values worse
+        than it are in that quarter, so a value tied across the boundary is in none."""
+        values = [c.value for c in (self.cell(a, ind) for a in
+                                    self.compare.neighbourhoods.values()) if c.has_value]
+        outside = int(len(values) * WORST_SHARE)
+        if outside < 1 or outside >= len(values):
+            return None
+        worst_first = sorted(values, reverse=ind.polarity == s.POLARITY_LOW_GOOD)
+        return worst_first[outside]
 
     def growth_sentences(self, chapter: str, topic: str, ids: set[str]) -> list[Sentence]:
         """Growth between two counts of the pack ("grew by 11.5% between mid-2017 and

@@ -327,3 +327,109 @@ def test_short_source_keeps_publisher_and_publication():
         "ONS, Census 2021 topic summaries"
     assert short_source("NHS Digital / NHS England ODS; Ordnance Survey") == \
         "NHS Digital / NHS England ODS"
+
+
+# The slips an editor caught (issue 24), each on the SYNTHETIC pack with one made-up indicator
+# added: ties and a council-wide value, a count, a tiny but significant difference, a tie
+# across the city's worst quarter, and a tiny negative number.
+SLIPS = [  # id, unit, polarity, value_type; neighbourhood values; Hub A's and the city's
+    ("tied_share", "%", "low is good", "proportion"),
+    ("council_share", "%", "low is good", "proportion"),
+    ("zero_count", "count", "low is good", "count"),
+    ("tiny_gap", "%", "low is good", "proportion"),
+    ("good_share", "%", "high is good", "proportion"),
+]
+
+
+@pytest.fixture
+def slips(tmp_path) -> ComparePack:
+    pack = make_pack(tmp_path / "slips.gpkg")
+    codes = [code for code, _, _ in _neighbourhoods()]
+    rows = []
+    for i, code in enumerate(codes):
+        rows += [(code, "neighbourhood", "tied_share", 180, 1000),  # every one 18.0%
+                 # one published figure for the council, repeated: 1.8% printed for all
+                 (code, "neighbourhood", "council_share", 18 + (i % 3 - 1) * 0.04, 1000),
+                 (code, "neighbourhood", "zero_count", 0 if i < 12 else 3, None),
+                 (code, "neighbourhood", "tiny_gap", 230, 1000),
+                 (code, "neighbourhood", "good_share", 0 if i < 12 else 400, 1000)]
+    rows += [("Hub A", "hub", "tied_share", 360, 2000), ("Hub A", "hub", "zero_count", 2, None),
+             ("Hub A", "hub", "tiny_gap", 22_600, 100_000),
+             ("Hub A", "hub", "council_share", 36, 2000), ("Hub A", "hub", "good_share", 0, 2000),
+             (CITY, "city", "tied_share", 1800, 10000), (CITY, "city", "zero_count", 9, None),
+             (CITY, "city", "tiny_gap", 230_000, 1_000_000),
+             (CITY, "city", "council_share", 180, 10000),
+             (CITY, "city", "good_share", 1600, 10000)]
+    # a figure published only for neighbourhoods (as MSOA life expectancy is): none for hubs
+    rows += [(code, "neighbourhood", "nb_only", 78.0 + i * 0.5, None)
+             for i, code in enumerate(codes)]
+    with closing(sqlite3.connect(pack)) as db, db:
+        db.executemany("INSERT INTO indicator_catalogue VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       [(i, f"Made-up {i.replace('_', ' ')}", "Health and Wellbeing", topic,
+                         unit, polarity, kind, "2022", SOURCE, "OGL v3.0", "Synthetic test data",
+                         "", "", "") for i, unit, polarity, kind, topic in
+                        [(*slip, "Slips") for slip in SLIPS]
+                        + [("nb_only", "years", "high is good", "life expectancy",
+                            "Neighbourhoods only")]])
+        db.executemany(f"INSERT INTO {s.VALUES} (area_code, level, indicator_id, period, value, "
+                       "numerator, denominator) VALUES (?,?,?,'2022',?,?,?)",
+                       [(code, level, i, num if den is None else num / den * 100,
+                         None if den is None else num, den)
+                        for code, level, i, num, den in rows])
+    return ComparePack(pack)
+
+
+def slip_narrative(slips, *ids):
+    """Hub A's narrative with the slips topic's headlines chosen, as a templates file does."""
+    data = json.loads(TEMPLATES_FILE.read_text())
+    data["headlines"]["Slips"] = list(ids)
+    return write_narrative(slips, "Hub A", Templates(data))
+
+
+def test_no_lowest_or_highest_on_tied_or_council_wide_values(slips):
+    for indicator in ("tied_share", "council_share"):  # each the topic's lead figure
+        texts = _texts(slip_narrative(slips, indicator), "Slips", indicator)
+        assert texts and not [t for t in texts if "lowest figure" in t], indicator
+
+
+def test_a_count_is_a_total_never_an_average(slips):
+    [text] = _texts(slip_narrative(slips, "zero_count"), "Slips", "zero_count")
+    assert text == ("Made-up zero count: Hub A 2 in total; Testford 9 in total (2022; Made-up "
+                    "Office, Synthetic statistics).")
+
+
+def test_a_tiny_significant_difference_is_called_similar(slips):
+    cell = slips.cell(slips.area("Hub A"), next(i for i in slips.indicators
+                                                if i.indicator_id == "tiny_gap"))
+    assert cell.significance == "better"  # 22.6% against 23.0%, on 100,000 households
+    [text] = _texts(slip_narrative(slips, "tiny_gap"), "Slips", "tiny_gap", "compare_tested")
+    assert "22.6%, similar to the Testford average of 23.0%" in text
+
+
+def test_a_tie_across_the_worst_quarter_is_not_in_it(slips):
+    """12 of the 16 neighbourhoods have 0%, the worst for a high-is-good share: none of them
+    is "among the worst 25%"."""
+    texts = _texts(slip_narrative(slips, "good_share"), "Slips", "good_share")
+    assert texts and not [t for t in texts if "worst 25%" in t]
+
+
+def test_a_tiny_negative_is_written_as_zero():
+    class Score:
+        unit, value_type = "score", "score"
+    assert format_value(Score, -0.001) == "0.00" and format_value(Score, -0.01) == "-0.01"
+
+
+def test_a_councils_older_templates_file_gets_the_new_count_sentence(tmp_path):
+    data = json.loads(TEMPLATES_FILE.read_text())
+    del data["sentences"]["compare_count"]
+    older = tmp_path / "templates.json"
+    older.write_text(json.dumps(data))
+    assert "in total" in Templates.load(older).sentences["compare_count"]
+
+
+def test_a_figure_only_neighbourhoods_have_is_written_as_their_range(slips):
+    """Not "The pack has no figures on ... for Hub A" beside a table that has them."""
+    texts = _texts(write_narrative(slips, "Hub A"), "Neighbourhoods only")
+    assert texts == ["Among Hub A's neighbourhoods, A1 has the lowest figure, at 78.0 years, "
+                     "and A2 the highest, at 78.5 years (2022; Made-up Office, Synthetic "
+                     "statistics)."]

@@ -211,3 +211,15 @@ def test_an_ods_file_in_another_layout_is_left_out_with_a_warning(sources_copy, 
     kept = {r[0] for r in db.execute("SELECT DISTINCT indicator_id FROM indicator_values")}
     db.close()
     assert schema.SERVICES not in tables and "near_gp" not in kept and "fuel_poverty" in kept
+
+
+@pytest.mark.parametrize("edition", ["2019", "2025"])
+def test_iod_indicators_say_which_way_is_worse(edition):
+    """IoD 2019's entry-to-HE indicator measures young people *not* entering (low is good);
+    a title read as "entry" would turn every sentence about it backwards. Scores and ratios
+    whose higher value is worse say so."""
+    by_id = {i.indicator_id: i for i in catalogue.CATALOGUES[edition]}
+    entry = by_id["entry_to_higher_education"]
+    assert ("not entering" in entry.title.lower()) == (entry.polarity == "low is good")
+    for indicator_id in ("housing_affordability", "comparative_illness_disability"):
+        assert "higher = " in by_id[indicator_id].title, indicator_id
