@@ -111,11 +111,13 @@ def theme_layers(pack: LoadedPack, theme: str, level: str) -> list:
 
 
 def attributions(indicator: Indicator, theme: str) -> list[str]:
+    """The map's credits, for a line that starts "Sources:" (so ONS's statement loses its own
+    leading "Source: ")."""
     lines = [indicator.source.attribution, SOURCES["boundaries"].attribution,
              SOURCES["hcl_names"].attribution]
     if theme == "air_quality":
         lines.append(SOURCES["aurn"].attribution)
-    return list(dict.fromkeys(lines))
+    return list(dict.fromkeys(line.removeprefix("Source: ") for line in lines))
 
 
 def report_boxes(paper: Paper, sources_height: float = 0.0) -> dict:

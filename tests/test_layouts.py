@@ -104,6 +104,7 @@ def test_report_map_has_every_item_linked(pack):
     for text in ("BEIS, Open Government Licence v3.0", OS_LICENCE,
                  "House of Commons Library", f"{date.today():%d %B %Y}"):
         assert text in sources
+    assert sources.startswith("Sources: ") and "Source:" not in sources  # not "| Source: ONS"
     # the user's own style is untouched, and a second map gets its own name
     assert pack.layer("small_areas").renderer().type() == renderer_before
     assert pack.layer("small_areas").name() == name_before
