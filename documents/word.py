@@ -65,6 +65,7 @@ UPRIGHT_HEIGHT = 1500  # twips (2.6 cm): room for an area's name read upwards
 # PNG (flat colours and thin lines).
 MAP_FORMAT, CHART_FORMAT = ("JPG", 92), ("PNG", 80)
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+LANGUAGE = "en-GB"
 
 
 def write_profile_docx(project: QgsProject, pack: LoadedPack, compare: ComparePack,
@@ -120,17 +121,19 @@ class _Profile:
         self.name = profile_name(self.place, hub)
         self.doc = Document()
         self.figures = self.tables = 0
+        self.headings: list[tuple[int, str, str]] = []  # (level, text, bookmark) for contents
 
     def build(self):
         self.page_setup()
         self.cover()
-        self.contents()
+        contents = self.contents()
         self.summary()
         for number, chapter in enumerate(schema.DOMAINS, start=1):
             self.chapter(number, chapter)
         self.what_changed()
         self.community_assets()
         self.sources()
+        self.fill_contents(contents)
         return self.doc
 
     # Set-up ---------------------------------------------------------------------------------
@@ -152,9 +155,10 @@ class _Profile:
         properties.title = f"{self.name}: area profile"
         properties.subject = f"{self.place} Joint Strategic Needs Assessment"
         properties.author = "JSNA Area Profiles"
-        update = OxmlElement("w:updateFields")  # Word offers to fill the contents on opening
-        update.set(qn("w:val"), "true")
-        self.doc.settings.element.append(update)
+        properties.language = LANGUAGE
+        language = OxmlElement("w:lang")  # what screen readers speak it in
+        language.set(qn("w:val"), LANGUAGE)
+        normal.element.get_or_add_rPr().append(language)
 
     def cover(self) -> None:
         doc = self.doc
@@ -178,12 +182,29 @@ class _Profile:
             doc.add_paragraph(f"Ranks: 1st of {len(hubs)} = the worst figure by the "
                               "indicator's polarity.")
 
-    def contents(self) -> None:
+    def contents(self):
+        """Where the contents go: filled with the document's headings once they are written,
+        as real entries linking to them (not a field Word asks to update)."""
         self.para("Contents", "TOCHeading")
-        paragraph = self.doc.add_paragraph()
-        _field(paragraph, 'TOC \\o "1-3" \\h \\z \\u',
-               "Right-click here and choose Update Field to list the contents.")
+        place = self.doc.add_paragraph()
         self.doc.add_page_break()
+        return place
+
+    def fill_contents(self, place) -> None:
+        from docx.oxml import parse_xml
+
+        entries, part = [], ""
+        for level, text, mark in self.headings:  # parts, and the topics of the chapters
+            part = text if level == 1 else part
+            if level == 1 or (level == 2 and part != "Executive summary"):
+                entries.append((level, text, mark))
+        for level, text, mark in reversed(entries):
+            place._p.addnext(parse_xml(
+                f'<w:p {_W}><w:pPr><w:spacing w:after="40"/><w:ind w:left="{(level - 1) * 360}"/>'
+                "</w:pPr>"
+                f'<w:hyperlink w:anchor="{mark}" w:history="1"><w:r><w:t xml:space="preserve">'
+                f"{escape(text)}</w:t></w:r></w:hyperlink></w:p>"))
+        place._p.getparent().remove(place._p)
 
     # Parts ------------------------------------------------------------------------------------
     def summary(self) -> None:
@@ -268,10 +289,20 @@ class _Profile:
 
     # Pieces -----------------------------------------------------------------------------------
     def para(self, text: str, style_id: str = ""):
-        """A paragraph in a style named by its id (a lookup by name costs a search per call)."""
+        """A paragraph in a style named by its id (a lookup by name costs a search per call);
+        a heading gets a bookmark, for the contents to link to."""
         paragraph = self.doc.add_paragraph(text)
         if style_id:
             paragraph._p.get_or_add_pPr().style = style_id
+        if style_id.startswith("Heading") and style_id[-1].isdigit():
+            from docx.oxml import parse_xml
+
+            number = len(self.headings) + 1
+            mark = f"_heading{number}"
+            paragraph._p.insert(1, parse_xml(f'<w:bookmarkStart {_W} w:id="{number}" '
+                                             f'w:name="{mark}"/>'))
+            paragraph._p.append(parse_xml(f'<w:bookmarkEnd {_W} w:id="{number}"/>'))
+            self.headings.append((int(style_id[-1]), text, mark))
         return paragraph
 
     def council_text(self, blocks) -> None:
@@ -364,8 +395,12 @@ class _Profile:
                 fmt: tuple = CHART_FORMAT) -> None:
         from docx.shared import Cm
 
-        self.doc.add_picture(_encoded(image, *fmt), width=Cm(width_cm))
+        shape = self.doc.add_picture(_encoded(image, *fmt), width=Cm(width_cm))
         self.figures += 1
+        described = shape._inline.docPr  # alt text: what the picture shows, as its caption says
+        described.set("title", f"{kind} {self.figures}")
+        described.set("descr", f"{kind} {self.figures}: {caption}. The figures it shows are in "
+                               "the tables and sentences of this section.")
         self.para(f"{kind} {self.figures}: {caption}", "Caption")
 
 

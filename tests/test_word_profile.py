@@ -15,6 +15,7 @@ from jsna_profiles.core.narrative import write_narrative
 from jsna_profiles.layouts.profile import LOCAL_PICTURE, WHAT_ELSE, WHY
 
 docx = pytest.importorskip("docx", reason="python-docx (Debian: python3-docx) is not installed")
+qn = pytest.importorskip("docx.oxml.ns").qn
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ["1. Demographics and Communities", "2. Prospects", "3. Housing and Environment",
@@ -74,8 +75,18 @@ def test_headings_in_order_and_every_topic_answers_three_questions(harmony_docx,
         if level == 2 and any(text == t.name for t in narrative.topics) and number > 10:
             assert found[number + 1:number + 4] == [(3, WHY), (3, LOCAL_PICTURE), (3, WHAT_ELSE)]
     assert document.core_properties.title == "Harmony Family Hub reach area: area profile"
+    assert document.core_properties.language == "en-GB"
     body = document.element.body.xml
-    assert 'TOC \\o "1-3"' in body  # the table of contents field
+    assert "TOC \\o" not in body and "Update Field" not in body  # real entries, not a field
+    links = document.element.body.findall(".//" + qn("w:hyperlink"))
+    marks = {b.get(qn("w:name")) for b in document.element.body.iter(qn("w:bookmarkStart"))}
+    entries = [("".join(t.text for t in link.iter(qn("w:t"))), link.get(qn("w:anchor")))
+               for link in links if link.get(qn("w:anchor"))]
+    assert [text for text, _ in entries][:2] == ["Executive summary", CHAPTERS[0]]
+    assert len(entries) > 20 and all(anchor in marks for _, anchor in entries)
+    pictures = document.element.body.findall(".//" + qn("wp:docPr"))
+    assert pictures and all(p.get("descr", "").startswith(("Map ", "Figure "))
+                            for p in pictures)  # alt text on every image
 
 
 def test_local_picture_council_text_placeholders_and_warnings(harmony_docx, coventry_pack_2025):
