@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ..core import schema
+from ..core.compare_export import FORMULA_STARTS
 from ..core.errors import JsnaInputError
+from ..core.names import check_plain_text
 from .sources import LAST_LSOA_2011_CODE, LSOA_CODE, BuildReport, read_table
 
 LOOKUP_COLUMNS = ["hub", "basis"]
@@ -210,6 +212,12 @@ def lookup_from_sites(small_areas: pd.DataFrame, sites: pd.DataFrame,
     National Grid); ``sites``: name, x, y."""
     if sites.empty:
         raise JsnaInputError("no hub sites given")
+    for name in sites["name"]:
+        check_plain_text(name, "The hub site name")
+        if str(name).startswith(FORMULA_STARTS) or not str(name).strip():
+            raise JsnaInputError(f"The hub site name '{name}' is empty or starts with "
+                                 f"'{str(name)[:1]}', which a spreadsheet opening the lookup "
+                                 "would run as a formula; rename the site")
     if sites["name"].duplicated().any():
         raise JsnaInputError(f"hub site '{sites['name'][sites['name'].duplicated()].iloc[0]}' "
                              "is given twice")

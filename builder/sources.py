@@ -85,9 +85,14 @@ class PlaceConfig:
                 raise JsnaInputError(f"{Path(path).name} describes no files for the {edition} "
                                      f"edition (it has: {', '.join(editions)})")
             files = {**raw["files"], **editions[edition]["files"]}
+            published = dict(raw.get("published_hubs", {}))
+            for hub, fact in published.items():
+                population = fact.get("population") if isinstance(fact, dict) else fact
+                if not isinstance(population, int | float) or isinstance(population, bool):
+                    raise ValueError(f"published_hubs: {hub}'s population must be a number, "
+                                     f"not {population!r}")
             return cls(raw["place"], raw["la_code"], raw["la_name"], files, lookup,
-                       raw["aqma"], recipes, edition, Path(path),
-                       dict(raw.get("published_hubs", {})))
+                       raw["aqma"], recipes, edition, Path(path), published)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise JsnaInputError(f"{path}: not a readable place configuration ({exc})") from exc
 

@@ -166,3 +166,34 @@ def test_hub_areas_from_hub_sites(coventry_pack, tmp_path):
     others = lookup[~lookup["area_code"].isin(harmony["area_code"])]
     assert others["basis"].str.startswith("approximate: nearest Family Hub site").all()
     assert "Harmony" not in set(others["hub"])
+
+
+@pytest.mark.parametrize("name, message", [
+    ("=HYPERLINK(\"x\")", "starts with '='"), ("[% @x %]", "contains '\\[%'"), (" ", "is empty"),
+])
+def test_hub_site_names_a_spreadsheet_or_qgis_would_run_are_refused(name, message):
+    from jsna_profiles.builder.hubs import lookup_from_sites
+    from jsna_profiles.core.errors import JsnaInputError
+
+    small = gpd.GeoDataFrame({"code": ["A"], "neighbourhood_code": ["N"]},
+                             geometry=gpd.points_from_xy([0], [0]).buffer(1), crs="EPSG:27700")
+    sites = pd.DataFrame({"name": ["O'Brien \"Hub\"", name], "x": [0.0, 5.0], "y": [0.0, 5.0]})
+    with pytest.raises(JsnaInputError, match=message):
+        lookup_from_sites(small, sites)
+    assert lookup_from_sites(small, sites.iloc[:1])["hub"].tolist() == ["O'Brien \"Hub\""]
+
+
+def test_a_published_population_that_is_not_a_number_is_named(tmp_path):
+    import json
+
+    from jsna_profiles.builder.sources import DEFAULT_PLACE_CONFIG, PlaceConfig
+    from jsna_profiles.core.errors import JsnaInputError
+
+    raw = json.loads(DEFAULT_PLACE_CONFIG.read_text())
+    raw["published_hubs"]["Harmony"]["population"] = "37,816"
+    raw["hub_lookup"] = str(DEFAULT_PLACE_CONFIG.parent / raw["hub_lookup"])
+    config = tmp_path / "place.json"
+    config.write_text(json.dumps(raw))
+    with pytest.raises(JsnaInputError, match="Harmony's population must be a number, not "
+                                             "'37,816'"):
+        PlaceConfig.load(config)
