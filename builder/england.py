@@ -283,8 +283,9 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     codes = set(areas["code"])
     local_rows = [rows[rows["area_code"].isin(codes)] for rows in made.base_rows] \
         if local_authority or missing else made.base_rows
+    shares = hub_shares(areas, population)
     values = _aggregate_values(local_rows, areas, population,
-                               _memberships(areas, population, city_code), config, by_id)
+                               _memberships(areas, shares, city_code), config, by_id)
     if local_authority:
         values = pd.concat([values, _england_rows(made.base_rows, lsoas, population, by_id)],
                            ignore_index=True)
@@ -297,7 +298,6 @@ def build_england_pack(folder: Path, out: Path, local_authority: str | None = No
     step(55, "Dissolving neighbourhoods")
     small = areas[["code", "name", "neighbourhood_code", "hub", "hub_basis", "geometry"]]
     small = small.join(_wide(values, schema.LEVEL_SMALL_AREA), on="code")
-    shares = hub_shares(areas, population)
     nb = areas[["neighbourhood_code", "geometry"]].dissolve(by="neighbourhood_code",
                                                             as_index=False)
     nb = nb.rename(columns={"neighbourhood_code": "code"})

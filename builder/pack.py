@@ -304,10 +304,11 @@ def _hub_points(sources: Path, config: PlaceConfig, points: pd.DataFrame | None,
                          "x": xy["x"].values, "y": xy["y"].values})
 
 
-def _memberships(areas: gpd.GeoDataFrame, population: pd.Series, la_code: str) -> dict:
+def _memberships(areas: gpd.GeoDataFrame, shares: pd.DataFrame, la_code: str) -> dict:
     """code -> parent maps, from each base level to each level above it. Hub membership is
     held per small area; a neighbourhood split between hubs counts in each with the share of
-    its residents inside (figures published only for neighbourhoods are apportioned so)."""
+    its residents inside (``shares``, hubs.hub_shares: figures published only for
+    neighbourhoods are apportioned so)."""
     sa = areas.set_index("code")
     assigned = sa[sa["hub"] != schema.NOT_ASSIGNED]
     nb_codes = pd.Index(sorted(sa["neighbourhood_code"].unique()))
@@ -318,7 +319,7 @@ def _memberships(areas: gpd.GeoDataFrame, population: pd.Series, la_code: str) -
             schema.LEVEL_CITY: pd.Series(la_code, index=sa.index),
         },
         schema.LEVEL_NEIGHBOURHOOD: {
-            schema.LEVEL_HUB: hubs.neighbourhood_to_hub(hubs.hub_shares(areas, population)),
+            schema.LEVEL_HUB: hubs.neighbourhood_to_hub(shares),
             schema.LEVEL_CITY: pd.Series(la_code, index=nb_codes),
         },
     }
@@ -574,8 +575,8 @@ def build_pack(sources: Path, out: Path, config: PlaceConfig | None = None,
     if no_population:
         raise JsnaInputError(f"population denominators: no population for small area "
                              f"{no_population[0]}")
-    memberships = _memberships(areas, population, config.la_code)
     shares = hubs.hub_shares(areas, population)
+    memberships = _memberships(areas, shares, config.la_code)
     home = hubs.home_hubs(shares)
     step(45, "Aggregating to neighbourhoods, hubs and the city")
     values = _aggregate_values(base_rows, areas, population, memberships, config, by_id)

@@ -49,6 +49,7 @@ def earlier_values(sources: Path, config: PlaceConfig, nb_hub: pd.Series,
                    report: BuildReport) -> pd.DataFrame:
     """The 2019 edition's values (VALUE_COLUMNS) of TREND_IDS, on the 2025 pack's
     neighbourhoods and hubs (``nb_hub``: MSOA 2021 code -> hub), its city and England."""
+    from .hubs import hub_shares
     from .pack import _aggregate_values, _geography, _memberships, population_of
 
     try:
@@ -83,7 +84,8 @@ def earlier_values(sources: Path, config: PlaceConfig, nb_hub: pd.Series,
                                    denominator=pd.Series(1.0, index=first.index)))
     rows = [r for r in rows if r["indicator_id"].iloc[0] in TREND_IDS]
     values = _aggregate_values(rows, gpd.GeoDataFrame(areas), population,
-                               _memberships(areas, population, before.la_code), before, by_id)
+                               _memberships(areas, hub_shares(areas, population), before.la_code),
+                               before, by_id)
     values.loc[values["indicator_id"] == MOST_DEPRIVED, "period"] = "2019"
     return values[values["level"] != schema.LEVEL_SMALL_AREA].reset_index(drop=True)
 
